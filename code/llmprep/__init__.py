@@ -1,0 +1,1 @@
+"""llmprep: the tested code behind LLM Interview Prep."""

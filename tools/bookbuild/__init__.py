@@ -1,0 +1,1 @@
+"""bookbuild: renders the Quarto sources of LLM Interview Prep without the Quarto CLI."""
