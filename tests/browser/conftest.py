@@ -1,0 +1,142 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, and a loopback web server.
+
+Chromium is started with the flags that keep it from phoning home (background networking,
+component updates, sync), so any request a page makes is the page's own doing -- which the tests
+then check is never to a host other than the site's own.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bookbuild.build import BuildOptions, build
+from bookbuild.golden import build_fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass
+class Site:
+    """A built web book, reachable both over http://127.0.0.1 and as file://."""
+
+    name: str
+    folder: Path
+    http_base: str
+
+    def url(self, page: str, mode: str) -> str:
+        if mode == "http":
+            return f"{self.http_base}/{page}"
+        return (self.folder / page).as_uri()
+
+    def pages(self) -> list[str]:
+        return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.rglob("*.html"))
+
+
+@dataclass
+class Visit:
+    """A loaded page and everything it did: requests made, console errors raised."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on a free loopback port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = build_fixture(tmp_path_factory.mktemp("browser-fixture") / "book")
+    with serve(folder) as base:
+        yield Site("fixture", folder, base)
+
+
+@pytest.fixture(scope="session")
+def book_site() -> Iterator[Site]:
+    """The real book, built from the repository (the freeze cache makes rebuilds cheap)."""
+    report = build(ROOT, BuildOptions(log=lambda _: None))
+    assert report.output is not None
+    with serve(report.output) as base:
+        yield Site("book", report.output, base)
+
+
+@pytest.fixture(params=["fixture", "book"])
+def site(request: pytest.FixtureRequest) -> Site:
+    chosen: Site = request.getfixturevalue(f"{request.param}_site")
+    return chosen
+
+
+OpenPage = Callable[..., Visit]
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[OpenPage]:
+    contexts: list[Any] = []
+
+    def open_(url: str, *, context: Any = None, width: int = 1280) -> Visit:
+        if context is None:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            contexts.append(context)
+        page = context.new_page()
+        visit = Visit(page)
+        page.on("request", lambda request: visit.requests.append(request.url))
+        page.on(
+            "console", lambda msg: visit.errors.append(msg.text) if msg.type == "error" else None
+        )
+        page.on("pageerror", lambda error: visit.errors.append(str(error)))
+        page.goto(url, wait_until="load")
+        return visit
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def is_local(url: str, site: Site) -> bool:
+    return url.startswith(("file://", site.http_base + "/", "data:", "about:", "blob:"))

@@ -1,0 +1,95 @@
+"""Book-wide problems: cross-references, labels and citations, each located in the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bookbuild.errors import BuildError
+
+from .conftest import MakeBook, quiet_build
+
+BIB = """\
+@article{known2020,
+  title = {A Known Paper},
+  author = {Doe, Jane},
+  journal = {Journal of Tests},
+  year = {2020}
+}
+"""
+
+
+def book_with_bib(make_book: MakeBook, chapter: str, bib: str = BIB) -> Path:
+    root = make_book({"index.qmd": "# Home\n", "chapters/a.qmd": chapter, "refs.bib": bib})
+    config = root / "_quarto.yml"
+    config.write_text(config.read_text() + "bibliography: refs.bib\n")
+    return root
+
+
+def test_unknown_cross_reference_names_file_and_line(make_book: MakeBook) -> None:
+    root = make_book({"index.qmd": "# Home\n\nLine three.\n\nSee @fig-nowhere.\n"})
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert caught.value.render() == "index.qmd:5: unknown cross-reference '@fig-nowhere'"
+
+
+def test_duplicate_label_across_chapters(make_book: MakeBook) -> None:
+    root = make_book(
+        {"index.qmd": "# Home {#sec-same}\n", "b.qmd": "# B\n\n## Again {#sec-same}\n"}
+    )
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert caught.value.render() == "b.qmd:3: duplicate label 'sec-same' (also in index.qmd)"
+
+
+def test_repeated_automatic_ids_are_renamed_not_errors(make_book: MakeBook) -> None:
+    root = make_book({"index.qmd": "# Home\n\n## Summary\n", "b.qmd": "# B\n\n## Summary\n"})
+    quiet_build(root)
+    assert 'id="summary-2"' in (root / "_book" / "b.html").read_text()
+
+
+def test_unknown_citation_key(make_book: MakeBook) -> None:
+    root = book_with_bib(make_book, "# A\n\nCited [@known2020].\n\nAnd [@missing2021].\n")
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert caught.value.render() == (
+        "chapters/a.qmd:5: unknown citation key '@missing2021' (not in refs.bib)"
+    )
+
+
+def test_uncited_bibliography_entry_is_an_error(make_book: MakeBook) -> None:
+    extra = (
+        BIB
+        + "\n@book{unused2019,\n  title = {Unused},\n  author = {Roe, R.},\n  year = {2019}\n}\n"
+    )
+    root = book_with_bib(make_book, "# A\n\nCited [@known2020].\n", extra)
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert caught.value.render() == "refs.bib:8: bibliography entries never cited: unused2019"
+
+
+def test_malformed_bibliography(make_book: MakeBook) -> None:
+    root = book_with_bib(
+        make_book, "# A\n\n[@known2020]\n", BIB + "\n@article{broken,\n title = {x\n"
+    )
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert caught.value.file == "refs.bib"
+
+
+def test_link_to_missing_anchor_fails_the_build(make_book: MakeBook) -> None:
+    root = make_book({"index.qmd": "# Home\n\n[dangling](#no-such-id)\n"})
+    with pytest.raises(BuildError) as caught:
+        quiet_build(root)
+    assert "broken internal link" in caught.value.message
+    assert "index.html" in caught.value.detail
+    assert not (root / "_book").exists()
+
+
+def test_link_to_qmd_becomes_link_to_page(make_book: MakeBook) -> None:
+    root = make_book(
+        {"index.qmd": "# Home\n\n[B's part](chapters/b.qmd#sec-part)\n",
+         "chapters/b.qmd": "# B\n\n## Part {#sec-part}\n"}
+    )  # fmt: skip
+    quiet_build(root)
+    assert 'href="chapters/b.html#sec-part"' in (root / "_book" / "index.html").read_text()
