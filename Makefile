@@ -36,7 +36,7 @@ setup: $(STAMP)
 system-deps:
 	bash tools/install-system-deps.sh
 
-book: setup
+book: setup system-deps
 	$(PY) -m bookbuild build $(if $(REFRESH),--refresh,)
 
 book-fresh:

@@ -130,7 +130,8 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     project = load_project(root)
     apply_environment(kernel_environment(root / STATE_DIR / "state"))
     documents = [read_qmd(root, ref.path) for ref in project.chapters]
-    executed = execute_all(project, documents, options, report)
+    decks = [read_qmd(root, path) for path in deck_sources(root)]
+    executed = execute_all(project, documents + decks, options, report)
     assembled = [assemble(doc, executed[doc.path].outputs) for doc in documents]
     figures: dict[str, bytes] = {}
     for asm in assembled:
@@ -142,7 +143,7 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     try:
-        write_outputs(project, book, stage, version, figures, documents)
+        write_outputs(project, book, stage, version, figures, decks, executed)
         require_links(stage)
         report.output = publish(stage, root / project.output_dir)
     except BaseException:
@@ -160,11 +161,22 @@ def write_outputs(
     stage: Path,
     version: list[int],
     figures: dict[str, bytes],
-    documents: list[Document],
+    decks: list[Document],
+    executed: dict[str, ExecutedChapter],
 ) -> None:
-    """Every output format, from the one resolved book."""
+    """Every output format: the book's from the one resolved book, the decks' from their own."""
     downloads: list[Download] = []
     write_site(project, book, stage, version, figures, downloads)
+
+
+def deck_sources(root: Path) -> list[str]:
+    """The slide decks: every ``slides/*.qmd`` (files starting with ``_`` are partials)."""
+    folder = root / "slides"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.relative_to(root).as_posix() for p in folder.glob("*.qmd") if not p.name.startswith("_")
+    )
 
 
 def publish(stage: Path, out: Path) -> Path:
