@@ -1,0 +1,1 @@
+"""Tests for llmprep.foundations (the chapter "How LLMs work")."""
