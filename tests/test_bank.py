@@ -1,0 +1,124 @@
+"""llmprep.bank: study data loads, validates with file:line errors, and renders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from llmprep.bank import (
+    BankError,
+    Term,
+    glossary_markdown,
+    load_glossary,
+    load_question_bank,
+    load_questions,
+)
+
+ANSWER = " ".join(["word"] * 70)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def question(ident: str = "what-is-a-token", **changes: str) -> str:
+    fields = {
+        "id": ident,
+        "topic": "foundations",
+        "level": "core",
+        "question": "What is a token?",
+        "answer": ANSWER,
+        "see": "sec-tokenization",
+    }
+    fields.update(changes)
+    lines = [f"- id: {fields.pop('id')}"] + [f"  {k}: {v}" for k, v in fields.items()]
+    return "\n".join(lines) + "\n  follow_ups:\n    - Why not characters?\n"
+
+
+def test_loads_a_valid_question(tmp_path: Path) -> None:
+    path = write(tmp_path / "q" / "foundations.yml", question())
+    [q] = load_questions(path)
+    assert q.id == "what-is-a-token"
+    assert q.follow_ups == ("Why not characters?",)
+    assert q.see == "sec-tokenization"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (question("Bad_Id"), "not kebab-case"),
+        (question(topic="poetry"), "topic 'poetry' is not one of"),
+        (question(level="guru"), "level 'guru' is not one of"),
+        (question(answer="too short"), "answer has 2 words"),
+        (question(see="fig-x"), "not a section label"),
+        (question() + "  extra: 1\n", "unknown field(s): extra"),
+    ],
+)
+def test_bad_question_names_file_and_line(tmp_path: Path, entry: str, message: str) -> None:
+    path = write(tmp_path / "foundations.yml", question("first-one") + entry)
+    with pytest.raises(BankError) as caught:
+        load_questions(path)
+    assert caught.value.line == 9  # the second entry starts on line 9
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"{path}:9: ")
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.yml", question("same"))
+    write(tmp_path / "b.yml", question("same"))
+    write(tmp_path / "_draft.yml", question("ignored"))
+    with pytest.raises(BankError, match="duplicate id 'same'"):
+        load_question_bank(tmp_path)
+
+
+def test_malformed_yaml_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path / "g.yml", "- term: [oops\n")
+    with pytest.raises(BankError, match="malformed YAML"):
+        load_glossary(path)
+
+
+GLOSSARY = """\
+- term: Token
+  definition: A unit of text the model reads.
+  area: Tokenization
+  see: sec-tokenization
+  aliases: [tokens]
+- term: Attention
+  definition: Weighted mixing of token representations.
+  area: Architecture
+  see: sec-attention
+- term: BPE
+  definition: Byte-pair encoding.
+  area: Tokenization
+  see: sec-bpe
+"""
+
+
+def test_glossary_loads_and_rejects_duplicate_aliases(tmp_path: Path) -> None:
+    terms = load_glossary(write(tmp_path / "g.yml", GLOSSARY))
+    assert [t.term for t in terms] == ["Token", "Attention", "BPE"]
+    duplicate = GLOSSARY + "- term: tokens\n  definition: x\n  area: A\n  see: sec-a\n"
+    with pytest.raises(BankError) as caught:
+        load_glossary(write(tmp_path / "g2.yml", duplicate))
+    assert caught.value.line == 14
+    assert "'tokens' is already defined at line 1" in str(caught.value)
+
+
+def test_glossary_markdown_groups_by_area_in_order(tmp_path: Path) -> None:
+    terms = load_glossary(write(tmp_path / "g.yml", GLOSSARY))
+    text = glossary_markdown(terms, areas=["Tokenization", "Architecture"])
+    assert text.index("## Tokenization") < text.index("## Architecture")
+    assert text.index("**BPE**") < text.index("**Token**")  # alphabetical within an area
+    assert (
+        "**Token** (also: tokens)\n:   A unit of text the model reads. See @sec-tokenization."
+        in text
+    )
+
+
+def test_glossary_markdown_default_order_is_alphabetical() -> None:
+    terms = [Term("Z", "z.", "Zeta", "sec-z"), Term("A", "a.", "Alpha", "sec-a")]
+    text = glossary_markdown(terms)
+    assert text.index("## Alpha") < text.index("## Zeta")
