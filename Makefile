@@ -58,7 +58,7 @@ pytest: setup system-deps
 test: lint typecheck pytest
 
 bench: setup
-	$(VENV)/bin/pytest benchmarks --benchmark-only -p no:randomly $(PYTEST_ARGS)
+	$(VENV)/bin/pytest benchmarks --benchmark-only $(PYTEST_ARGS)
 
 golden: setup
 	$(PY) -m bookbuild.golden --update

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from bookbuild.qmd import quarto_names, read_qmd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,8 @@ def test_front_matter_and_cell_options_are_quarto_names(path: str) -> None:
     doc = read_qmd(ROOT, path)
     unknown = set(doc.meta) - set(NAMES["document_options"])
     assert unknown == set(), f"{path}: front matter keys {unknown}"
-    for fmt_options in (doc.meta.get("format") or {}).values():
+    formats = doc.meta.get("format") or {}
+    for fmt_options in formats.values() if isinstance(formats, dict) else []:
         if isinstance(fmt_options, dict):
             assert set(fmt_options) - set(NAMES["document_options"]) == set()
     for cell in doc.cells:

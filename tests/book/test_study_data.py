@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from llmprep.bank import load_glossary, load_question_bank, load_questions
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bookbuild.build import BuildOptions, build
-from bookbuild.golden import build_fixture
+
+from bookbuild.build import BuildReport
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +47,12 @@ class Site:
         return (self.folder / page).as_uri()
 
     def pages(self) -> list[str]:
-        return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.rglob("*.html"))
+        """The web book's pages; slide decks (``slides/*.html``) are tested in test_slides.py."""
+        return sorted(
+            name
+            for p in self.folder.rglob("*.html")
+            if not (name := p.relative_to(self.folder).as_posix()).startswith("slides/")
+        )
 
 
 @dataclass
@@ -91,19 +96,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = build_fixture(tmp_path_factory.mktemp("browser-fixture") / "book")
-    with serve(folder) as base:
-        yield Site("fixture", folder, base)
+def fixture_site(fixture_book_site: Path) -> Iterator[Site]:
+    with serve(fixture_book_site) as base:
+        yield Site("fixture", fixture_book_site, base)
 
 
 @pytest.fixture(scope="session")
-def book_site() -> Iterator[Site]:
-    """The real book, built from the repository (the freeze cache makes rebuilds cheap)."""
-    report = build(ROOT, BuildOptions(log=lambda _: None))
-    assert report.output is not None
-    with serve(report.output) as base:
-        yield Site("book", report.output, base)
+def book_site(real_book: BuildReport) -> Iterator[Site]:
+    assert real_book.output is not None
+    with serve(real_book.output) as base:
+        yield Site("book", real_book.output, base)
 
 
 @pytest.fixture(params=["fixture", "book"])

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from bookbuild.build import BuildOptions, BuildReport, build
 
 FIXTURE_BOOK = Path(__file__).parent / "fixture_book"

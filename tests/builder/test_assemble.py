@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from bookbuild.assemble import assemble, fence_for
 from bookbuild.errors import BuildError
 from bookbuild.qmd import parse_qmd

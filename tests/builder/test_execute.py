@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from bookbuild.errors import BuildError
 from bookbuild.execute import apply_environment, execute_document, kernel_environment
 from bookbuild.qmd import read_qmd

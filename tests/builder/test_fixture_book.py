@@ -7,15 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
+
 from bookbuild.golden import build_fixture, page_diffs
 from bookbuild.linkcheck import check_links
 
 from .conftest import copy_fixture, quiet_build
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_fixture(tmp_path_factory.mktemp("fixture") / "book")
+@pytest.fixture
+def site(fixture_book_site: Path) -> Path:
+    return fixture_book_site
 
 
 def page(site: Path, name: str) -> str:

@@ -6,6 +6,7 @@ After a deliberate change, run `make golden` and review `git diff tests/builder/
 from __future__ import annotations
 
 import pytest
+
 from bookbuild.golden import CASES, Case, diff
 
 

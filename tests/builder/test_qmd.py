@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bookbuild.errors import BuildError
 from bookbuild.qmd import Cell, Markdown, parse_qmd
 

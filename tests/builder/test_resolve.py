@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from bookbuild.errors import BuildError
 
 from .conftest import MakeBook, quiet_build

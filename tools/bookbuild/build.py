@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,15 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assemble import Assembled, assemble
+from .epub import write_epub
 from .errors import BuildError
 from .execute import ExecutedChapter, apply_environment, execute_document, kernel_environment
 from .freeze import FreezeStore
 from .linkcheck import require_links
+from .notebooks import write_notebooks
 from .pandoc import api_version, markdown_to_ast
 from .project import Project, load_project
 from .qmd import Document, read_qmd
 from .resolve import Chapter, ResolvedBook, resolve_book
-from .site import Download, write_site
+from .site import book_downloads, write_site
+from .slides import write_decks
+from .typst_pdf import write_pdf
 
 STATE_DIR = ".build"
 
@@ -140,15 +145,17 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     book = resolve_book(project, parse_chapters(project, documents, assembled), version)
 
     stage = root / STATE_DIR / f"stage-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
+    work = root / STATE_DIR / f"work-{os.getpid()}"  # scratch files no output keeps
+    for folder in (stage, work):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     try:
-        write_outputs(project, book, stage, version, figures, decks, executed)
+        write_outputs(project, book, stage, work, version, figures, documents, decks, executed)
         require_links(stage)
         report.output = publish(stage, root / project.output_dir)
-    except BaseException:
+    finally:
         shutil.rmtree(stage, ignore_errors=True)
-        raise
+        shutil.rmtree(work, ignore_errors=True)
     options.log(
         f"built {report.output} ({len(report.executed)} executed, {len(report.frozen)} from freeze)"
     )
@@ -159,14 +166,43 @@ def write_outputs(
     project: Project,
     book: ResolvedBook,
     stage: Path,
+    work: Path,
     version: list[int],
     figures: dict[str, bytes],
+    documents: list[Document],
     decks: list[Document],
     executed: dict[str, ExecutedChapter],
 ) -> None:
     """Every output format: the book's from the one resolved book, the decks' from their own."""
-    downloads: list[Download] = []
-    write_site(project, book, stage, version, figures, downloads)
+    notebooks = write_notebooks(documents, executed, stage)
+    write_site(project, book, stage, version, figures, book_downloads(project), notebooks)
+    write_decks(project, stage, version, decks, executed)
+    write_pdf(project, book, stage)
+    write_epub(project, book, stage, work)
+    run_post_render(project, stage)
+
+
+def run_post_render(project: Project, stage: Path) -> None:
+    """Quarto's ``project.post-render`` scripts, run with the output folder in the environment.
+
+    As in Quarto, a script sees ``QUARTO_PROJECT_OUTPUT_DIR`` (here: the staging folder that
+    becomes ``_book/``) and runs from the project root; a failing script fails the build.
+    """
+    scripts = project.config.get("project", {}).get("post-render") or []
+    for script in [scripts] if isinstance(scripts, str) else scripts:
+        command = [sys.executable, script] if script.endswith(".py") else script.split()
+        env = {
+            **os.environ,
+            "QUARTO_PROJECT_OUTPUT_DIR": str(stage),
+            "QUARTO_PROJECT_DIR": str(project.root),
+        }
+        done = subprocess.run(
+            command, cwd=project.root, env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise BuildError(
+                f"post-render script '{script}' failed", "_quarto.yml", None, done.stderr
+            )
 
 
 def deck_sources(root: Path) -> list[str]:

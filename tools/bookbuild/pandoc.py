@@ -7,6 +7,7 @@ Typst and EPUB a build produces do not depend on what the machine happens to hav
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -33,15 +34,25 @@ class PandocResult:
 
 
 def run_pandoc(
-    args: list[str], text: str, *, what: str, cwd: Path | None = None, file: str | None = None
+    args: list[str],
+    text: str,
+    *,
+    what: str,
+    cwd: Path | None = None,
+    file: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> PandocResult:
-    """Run pandoc with ``text`` on stdin; a failure becomes a BuildError naming ``what``."""
+    """Run pandoc with ``text`` on stdin; a failure becomes a BuildError naming ``what``.
+
+    ``env`` adds to (or overrides) this process's environment for the one run.
+    """
     process = subprocess.run(
         [pandoc_binary(), *args],
         input=text.encode("utf-8"),
         capture_output=True,
         cwd=cwd,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
     stderr = process.stderr.decode("utf-8", errors="replace")
     if process.returncode != 0:

@@ -112,6 +112,36 @@ def normalise_chapter(chapter: Chapter, used_ids: dict[str, str]) -> None:
         )
 
 
+def link_chapters(chapters: list[Chapter]) -> None:
+    """Turn links to other chapters' sources (``b.qmd#sec-x``) into in-book anchors (``#sec-x``).
+
+    Quarto lets authors link to a ``.qmd``; in the book every chapter is part of one document, so
+    the link becomes an anchor (the chapter's own title when no fragment is given), which each
+    output format then resolves in its own way (another web page, a PDF link, an EPUB file).
+    """
+    titles = {}
+    for chapter in chapters:
+        head = next((b for b in chapter.blocks if b["t"] == "Header" and b["c"][0] == 1), None)
+        titles[chapter.ref.path] = head["c"][1][0] if head else ""
+    for chapter in chapters:
+        folder = posixpath.dirname(chapter.ref.path)
+
+        def rewrite(target: str, folder: str = folder, chapter: Chapter = chapter) -> str:
+            path, _, fragment = target.partition("#")
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^/", target) or not path.endswith((".qmd", ".md")):
+                return target
+            source = posixpath.normpath(posixpath.join(folder, path))
+            if source not in titles:
+                raise BuildError(
+                    f"link to '{path}', which is not a chapter of the book",
+                    chapter.ref.path,
+                    line_of(chapter.source_text, path),
+                )
+            return "#" + (fragment or titles[source])
+
+        ast.map_links(chapter.blocks, rewrite)
+
+
 def cited_keys(chapters: list[Chapter]) -> dict[str, str]:
     """Bibliography keys cited anywhere, mapped to the first chapter citing each."""
     keys: dict[str, str] = {}
@@ -173,6 +203,7 @@ def resolve_book(project: Project, chapters: list[Chapter], version: list[int]) 
     used: dict[str, str] = {}
     for chapter in chapters:
         normalise_chapter(chapter, used)
+    link_chapters(chapters)
     check_citations(project, chapters)
     numbers = chapter_numbers(chapters)
     blocks = []
@@ -197,7 +228,7 @@ def resolve_book(project: Project, chapters: list[Chapter], version: list[int]) 
     try:
         result = run_pandoc(args, json.dumps(document), what="resolving cross-references")
     except BuildError as exc:
-        raise _crossref_problem(exc.detail, chapters) or exc from None
+        raise crossref_problem(exc.detail, chapters) or exc from None
     for warning in result.warnings:
         if match := _CITEPROC_MISSING.search(warning):
             key = match.group(1)
@@ -210,7 +241,7 @@ def resolve_book(project: Project, chapters: list[Chapter], version: list[int]) 
     return ResolvedBook(resolved, [c.ref for c in chapters], numbers)
 
 
-def _crossref_problem(stderr: str, chapters: list[Chapter]) -> BuildError | None:
+def crossref_problem(stderr: str, chapters: list[Chapter]) -> BuildError | None:
     texts = {c.ref.path: c.source_text for c in chapters}
     for line in stderr.splitlines():
         match = _PROBLEM.match(line.strip())

@@ -15,6 +15,7 @@ Everything a page loads comes from ``site_libs/`` beside it: no CDN, no remote f
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import posixpath
@@ -25,7 +26,7 @@ from pathlib import Path
 from string import Template
 
 from . import ast
-from .errors import BuildError
+from .errors import BuildError, line_of
 from .pandoc import filter_path, run_pandoc
 from .project import ChapterRef, Project
 from .resolve import ResolvedBook
@@ -61,10 +62,32 @@ class Download:
     url: str  # root-relative
 
 
+def book_downloads(project: Project) -> list[Download]:
+    """Sidebar downloads: Quarto's ``book.downloads`` formats, then ``other-links`` of html."""
+    from .epub import epub_name
+    from .typst_pdf import pdf_name
+
+    names = {"pdf": ("PDF", pdf_name(project)), "epub": ("EPUB", epub_name(project))}
+    downloads = []
+    for fmt in project.book.get("downloads") or []:
+        if fmt not in names:
+            raise BuildError(
+                f"book.downloads: '{fmt}' is not built here (pdf, epub)", "_quarto.yml"
+            )
+        downloads.append(Download(*names[fmt]))
+    for link in project.format_options("html").get("other-links") or []:
+        downloads.append(Download(str(link["text"]), str(link["href"])))
+    return downloads
+
+
+def line_of_config(project: Project, needle: str) -> int | None:
+    return line_of((project.root / "_quarto.yml").read_text(encoding="utf-8"), needle)
+
+
 def build_pages(book: ResolvedBook) -> list[Page]:
     pages = []
     for ref, div in book.chapter_blocks():
-        blocks = div["c"][1]
+        blocks = copy.deepcopy(div["c"][1])  # pages rewrite links; the book stays as resolved
         head = next((b for b in blocks if b["t"] == "Header" and b["c"][0] == 1), None)
         if head is None:
             raise BuildError("chapter has no level-1 header (# Title) and no title", ref.path, 1)
@@ -91,27 +114,16 @@ def relative(url: str, from_page: str) -> str:
     return posixpath.relpath(url, posixpath.dirname(from_page) or ".")
 
 
-def rewrite_links(page: Page, index: dict[str, str], sources: dict[str, str]) -> None:
-    """Point cross-page anchors and ``.qmd`` links at the right page (in place)."""
+def rewrite_links(page: Page, index: dict[str, str]) -> None:
+    """Point anchors that live on another page at that page, and images at their files."""
 
     def rewrite(target: str) -> str:
-        if target.startswith("#"):
-            home = index.get(target[1:])
-            if home is None or home == page.url:
-                return target
-            return relative(home, page.url) + target
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^//", target):
+        if not target.startswith("#"):
             return target
-        path, _, fragment = target.partition("#")
-        if path.endswith((".qmd", ".md")):
-            root_path = posixpath.normpath(posixpath.join(posixpath.dirname(page.ref.path), path))
-            if root_path not in sources:
-                raise BuildError(
-                    f"link to '{path}', which is not a chapter of the book", page.ref.path
-                )
-            url = relative(sources[root_path], page.url)
-            return url + ("#" + fragment if fragment else "")
-        return target
+        home = index.get(target[1:])
+        if home is None or home == page.url:
+            return target
+        return relative(home, page.url) + target
 
     ast.map_links(page.blocks, rewrite)
     ast.map_images(
@@ -159,6 +171,16 @@ def toc_html(page: Page) -> str:
     return (
         '<nav class="toc" aria-labelledby="toc-title"><h2 id="toc-title">On this page</h2>'
         f"<ul>{''.join(rows)}</ul></nav>"
+    )
+
+
+def tools_html(page: Page, notebook: str | None) -> str:
+    """Per-page downloads shown above the table of contents (the chapter's notebook)."""
+    if notebook is None:
+        return ""
+    href = html.escape(relative(notebook, page.url))
+    return (
+        f'<p class="page-tools"><a href="{href}" download>Download as a notebook (.ipynb)</a></p>'
     )
 
 
@@ -241,15 +263,15 @@ def write_site(
     version: list[int],
     figures: dict[str, bytes],
     downloads: list[Download],
+    notebooks: dict[str, str] | None = None,
 ) -> list[Page]:
     """Write every page, the figures, the search index and the assets into ``stage``."""
     pages = build_pages(book)
     index = id_index(pages)
-    sources = {p.ref.path: p.url for p in pages}
     lang = str(project.config.get("lang", "en"))
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
     for page in pages:
-        rewrite_links(page, index, sources)
+        rewrite_links(page, index)
     for position, page in enumerate(pages):
         body = render_fragment(page, version, lang)
         root_prefix = "../" * page.url.count("/")
@@ -262,7 +284,7 @@ def write_site(
             root=root_prefix,
             home=html.escape(relative(pages[0].url, page.url)),
             sidebar=sidebar_html(pages, page, downloads),
-            toc=toc_html(page),
+            toc=tools_html(page, (notebooks or {}).get(page.ref.path)) + toc_html(page),
             body=body,
             page_nav=neighbours_html(pages, position),
             footer=html.escape(f"{project.title} · {project.author} · {project.date}"),

@@ -1,0 +1,27 @@
+"""Session-wide fixtures shared by the builder, book and browser tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bookbuild.build import BuildOptions, BuildReport, build
+from bookbuild.golden import build_fixture
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / ".build" / "test-artifacts"  # files a human may want to look at after a run
+
+
+@pytest.fixture(scope="session")
+def fixture_book_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture book (every builder feature), built once per test session."""
+    return build_fixture(tmp_path_factory.mktemp("fixture-book") / "book")
+
+
+@pytest.fixture(scope="session")
+def real_book() -> BuildReport:
+    """The real book, built from this checkout (the freeze cache makes rebuilds cheap)."""
+    report = build(ROOT, BuildOptions(log=lambda _: None))
+    assert report.output is not None
+    return report

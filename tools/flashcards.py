@@ -1,0 +1,138 @@
+"""Post-render step: the question bank and the glossary as flashcards (Anki deck and CSV).
+
+Run by the build (``project.post-render`` in ``_quarto.yml``, a Quarto mechanism) with
+``QUARTO_PROJECT_OUTPUT_DIR`` set to the output folder. Writes there:
+
+* ``llm-interview-prep-flashcards.apkg``: an Anki package with two decks, "Questions" and
+  "Glossary". Every note's GUID is derived from the question id or the term, so importing a newer
+  deck updates the cards you already have instead of duplicating them.
+* ``llm-interview-prep-flashcards.csv``: the same cards as a spreadsheet-friendly table.
+
+Tags carry the topic and level (questions) or the area (terms).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+import pypandoc
+
+from llmprep.bank import Question, Term, load_glossary, load_question_bank
+
+STEM = "llm-interview-prep-flashcards"
+DATA = Path("chapters/_data")
+# Fixed ids: Anki recognises the model and decks across releases of the deck.
+MODEL_ID = 1_607_392_319
+QUESTIONS_DECK_ID = 2_059_400_110
+GLOSSARY_DECK_ID = 2_059_400_111
+_CITATION = re.compile(r"\s*\[@[^\]]+\]")
+_CROSSREF = re.compile(r"\s*\(?[Ss]ee @sec-[\w-]+\)?\.?")
+
+MODEL = genanki.Model(
+    MODEL_ID,
+    "LLM Interview Prep card",
+    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Source"}],
+    templates=[
+        {
+            "name": "Card",
+            "qfmt": "<div class=front>{{Front}}</div>",
+            "afmt": "{{FrontSide}}<hr id=answer><div class=back>{{Back}}</div>"
+            "<div class=source>{{Source}}</div>",
+        }
+    ],
+    css=".card { font-family: system-ui, sans-serif; font-size: 18px; text-align: left; "
+    "color: #1f2328; background: #fff; } .front { font-weight: 600; } "
+    ".source { margin-top: 1em; font-size: 13px; color: #57606a; }",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One flashcard, before it becomes an Anki note and a CSV row."""
+
+    key: str  # stable identity: the question id, or "term:<term>"
+    kind: str  # "question" | "term"
+    front: str  # Markdown
+    back: str  # Markdown
+    tags: tuple[str, ...]
+    source: str  # the section that teaches it
+
+
+def question_card(q: Question) -> Card:
+    follow = "".join(f"\n- {f}" for f in q.follow_ups)
+    back = q.answer + (f"\n\n**Follow-ups to expect:**\n{follow}" if follow else "")
+    return Card(q.id, "question", q.question, back, (q.topic, q.level), q.see)
+
+
+def term_card(t: Term) -> Card:
+    area = re.sub(r"[^a-z0-9]+", "-", t.area.lower()).strip("-")
+    front = t.term + (f" ({', '.join(t.aliases)})" if t.aliases else "")
+    return Card(f"term:{t.term}", "term", front, t.definition, ("glossary", area), t.see)
+
+
+def to_html(texts: list[str]) -> list[str]:
+    """Markdown to HTML for many short texts in one pandoc run (marker-separated)."""
+    if not texts:
+        return []
+    marker = "BOOKBUILD-CARD-SEPARATOR"
+    cleaned = [_CROSSREF.sub("", _CITATION.sub("", t)) for t in texts]
+    joined = f"\n\n{marker}\n\n".join(cleaned)
+    out: str = pypandoc.convert_text(joined, "html", format="markdown", extra_args=["--wrap=none"])
+    parts = re.split(rf"<p>{marker}</p>\n?", out)
+    if len(parts) != len(texts):
+        raise RuntimeError(f"card conversion lost its separators ({len(parts)} != {len(texts)})")
+    return [p.strip() for p in parts]
+
+
+def build_cards(root: Path) -> list[Card]:
+    questions = load_question_bank(root / DATA / "questions")
+    terms = load_glossary(root / DATA / "glossary.yml")
+    return [question_card(q) for q in questions] + [term_card(t) for t in terms]
+
+
+def write_apkg(cards: list[Card], out: Path) -> None:
+    fronts = to_html([c.front for c in cards])
+    backs = to_html([c.back for c in cards])
+    decks = {
+        "question": genanki.Deck(QUESTIONS_DECK_ID, "LLM Interview Prep::Questions"),
+        "term": genanki.Deck(GLOSSARY_DECK_ID, "LLM Interview Prep::Glossary"),
+    }
+    for card, front, back in zip(cards, fronts, backs, strict=True):
+        note = genanki.Note(
+            model=MODEL,
+            fields=[front, back, html.escape(f"Book section: {card.source}")],
+            tags=list(card.tags),
+            guid=genanki.guid_for(card.key),
+        )
+        decks[card.kind].add_note(note)
+    genanki.Package(list(decks.values())).write_to_file(str(out))
+
+
+def write_csv(cards: list[Card], out: Path) -> None:
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "kind", "front", "back", "tags", "section"])
+        for card in cards:
+            writer.writerow([card.key, card.kind, card.front, card.back, " ".join(card.tags),
+                             card.source])  # fmt: skip
+
+
+def main() -> int:
+    root = Path(os.environ.get("QUARTO_PROJECT_DIR", "."))
+    output = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", "_book"))
+    cards = build_cards(root)
+    write_apkg(cards, output / f"{STEM}.apkg")
+    write_csv(cards, output / f"{STEM}.csv")
+    print(f"flashcards: {len(cards)} cards", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
