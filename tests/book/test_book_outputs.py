@@ -49,6 +49,8 @@ def chapter_titles() -> list[str]:
 def figure_captions(out: Path) -> list[str]:
     captions = []
     for page in out.rglob("*.html"):
+        if page.relative_to(out).parts[0] == "slides":
+            continue  # decks have their own figures; the PDF holds the book's
         for raw in re.findall(r"<figcaption>(.*?)</figcaption>", page.read_text(), re.DOTALL):
             captions.append(html.unescape(re.sub(r"<[^>]+>", "", raw)))
     return captions

@@ -83,8 +83,10 @@ def serve(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests; closed when they end, because Playwright's sync API
+    keeps an event loop running that would stop later tests from calling ``asyncio.run``."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs it (Debian package chromium)")
     from playwright.sync_api import sync_playwright

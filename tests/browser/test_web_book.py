@@ -53,14 +53,18 @@ def test_sidebar_and_previous_next_navigation(site: Site, open_page: OpenPage, m
 
 
 def _phrase(site: Site) -> tuple[str, str]:
-    """A phrase from a chapter's text and the page it should lead to."""
+    """A word that occurs in exactly one section of the book, and that section's URL."""
     index = (site.folder / "site_libs" / "search-index.js").read_text(encoding="utf-8")
     docs = json.loads(index.removeprefix("window.BOOK_SEARCH_DOCS = ").rstrip(";\n"))
     if site.name == "fixture":
         return "zebracorn", "chapters/two.html#sec-unique"
-    doc = max(docs, key=lambda d: len(d["text"]))
-    words = [w for w in doc["text"].split() if w.isalpha() and len(w) > 6]
-    return " ".join(words[:2]), doc["url"]
+    homes: dict[str, set[str]] = {}
+    for doc in docs:
+        for word in doc["text"].split():
+            if word.isalpha() and len(word) > 8:
+                homes.setdefault(word.lower(), set()).add(doc["url"])
+    word = min(w for w, urls in homes.items() if len(urls) == 1)
+    return word, next(iter(homes[word]))
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -66,12 +66,6 @@ def test_warning_false_drops_stderr() -> None:
     assert "noisy" in one_cell("", [stderr("UserWarning: noisy\n")])
 
 
-def test_kernel_temp_file_names_are_normalised() -> None:
-    md = one_cell("", [stderr("/tmp/ipykernel_8180/200927666.py:1: UserWarning: w\n")])
-    assert "<cell>:1: UserWarning: w" in md
-    assert "ipykernel_" not in md
-
-
 def test_code_fold_wraps_code_with_summary() -> None:
     md = one_cell('#| code-fold: true\n#| code-summary: "Show it"\n', [])
     assert '::: {.code-fold summary="Show it"}' in md
@@ -146,3 +140,21 @@ def test_front_matter_title_becomes_heading_when_missing() -> None:
 )
 def test_fence_is_longer_than_any_backtick_run(text: str, fence: str) -> None:
     assert fence_for(text) == fence
+
+
+def test_svg_glyph_paths_without_data_get_an_empty_d() -> None:
+    from bookbuild.assemble import _clean_svg
+
+    svg = '<svg><path id="DejaVuSans-20" transform="scale(0.015625)"/><path d="M 0 0"/></svg>'
+    assert _clean_svg(svg) == (
+        '<svg><path d="" id="DejaVuSans-20" transform="scale(0.015625)"/><path d="M 0 0"/></svg>'
+    )
+
+
+def test_split_stream_outputs_are_joined_before_rendering() -> None:
+    md = one_cell(
+        "#| output: asis\n",
+        [stdout("| a |\n"), stdout("|---|\n"), stderr("w\n"), stdout("| 1 |\n")],
+    )
+    assert "| a |\n|---|\n" in md
+    assert md.count("| 1 |") == 1

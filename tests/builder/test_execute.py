@@ -115,3 +115,12 @@ def test_failed_build_keeps_previous_output(make_book: MakeBook) -> None:
         quiet_build(root)
     assert page.read_bytes() == before
     assert not list((root / ".build").glob("stage-*"))
+
+
+def test_kernel_temp_file_names_are_replaced(make_book: MakeBook) -> None:
+    root = make_book(
+        {"index.qmd": "# H\n\n```{python}\nimport warnings\nwarnings.warn('w')\n```\n"}
+    )
+    result = execute_document(read_qmd(root, "index.qmd"), root, timeout=60)
+    [warning] = result.outputs[0]
+    assert warning["text"].startswith("<cell>:2: UserWarning: w")

@@ -8,6 +8,7 @@ import pytest
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from llmprep.foundations import bpe, minilm, sampling
 from llmprep.foundations.bpe import (
     GPT4_SPLIT_PATTERN,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from llmprep.foundations.kv_cache import (
     compare_attention_variants,
     kv_bytes_per_token,

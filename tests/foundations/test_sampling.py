@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from llmprep.foundations.sampling import (
     TOY_VOCAB,
     NextTokenLogProbs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+
 from llmprep.foundations import bpe, sampling
 from llmprep.foundations.tokenizer_comparison import (
     SAMPLE_TEXTS,

@@ -94,7 +94,8 @@ def missing_glyphs(pdf: Path) -> set[str]:
 
 def render(pdf: Path, out: Path, first: int, last: int, dpi: int = 60) -> list[Path]:
     """Render pages ``first``..``last`` to PNG files in ``out`` (for a human to look at)."""
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     _run("pdftoppm", "-png", "-r", str(dpi), "-f", str(first), "-l", str(last), str(pdf),
          str(out / "page"))  # fmt: skip
     return sorted(out.glob("page-*.png"))

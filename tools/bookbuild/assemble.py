@@ -24,9 +24,6 @@ from .errors import BuildError
 from .qmd import Cell, Document, Markdown
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# Warnings name the kernel's temporary file for a cell (/tmp/ipykernel_8180/2009.py); that name
-# changes from run to run, so it is replaced to keep builds byte-identical.
-_KERNEL_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py")
 _IMAGE_TYPES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
 
 
@@ -115,12 +112,12 @@ def _outputs(
     asis = cell.option("output") == "asis"
     pieces: list[str] = []
     figures = 0
-    for output in outputs:
+    for output in coalesce_streams(outputs):
         kind = output.get("output_type")
         if kind == "stream":
             if output.get("name") == "stderr" and cell.option("warning", True) is False:
                 continue
-            text = _KERNEL_FILE.sub("<cell>", _ANSI.sub("", output.get("text", "")))
+            text = _ANSI.sub("", _text(output.get("text", "")))
             if asis and output.get("name") == "stdout":
                 pieces.append(text)
             elif text.strip():
@@ -170,6 +167,27 @@ def _div(attributes: str, body: str) -> str:
     return f"::: {{{attributes}}}\n{body}:::\n"
 
 
+def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge consecutive stream outputs of the same stream, as a notebook front end shows them.
+
+    The kernel may split one cell's printing into several stream messages at arbitrary points;
+    joined, a table printed line by line stays one table.
+    """
+    merged: list[dict[str, Any]] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            merged[-1] = {**previous, "text": _text(previous["text"]) + _text(output["text"])}
+        else:
+            merged.append(output)
+    return merged
+
+
 def _text(value: str | list[str]) -> str:
     return "".join(value) if isinstance(value, list) else value
 
@@ -205,6 +223,12 @@ def _figure(
 
 
 def _clean_svg(svg: str) -> str:
-    """Drop the XML declaration and SVG 1.1 DOCTYPE (EPUB checkers reject the DOCTYPE)."""
+    """Make matplotlib's SVG valid for every output (EPUB checkers are the strictest).
+
+    Drops the XML declaration and the SVG 1.1 DOCTYPE, and gives the empty glyph paths
+    matplotlib writes for spaces (``<path id="DejaVuSans-20" .../>``) the ``d`` attribute SVG
+    requires.
+    """
     svg = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
-    return re.sub(r"<!DOCTYPE svg[^>]*>\s*", "", svg, count=1)
+    svg = re.sub(r"<!DOCTYPE svg[^>]*>\s*", "", svg, count=1)
+    return re.sub(r"<path(?![^>]*\sd=)", '<path d=""', svg)

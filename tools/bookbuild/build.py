@@ -67,8 +67,11 @@ def figure_size(project: Project) -> tuple[float, float]:
 
 def _execute(
     doc: Document, root: Path, timeout: float, figsize: tuple[float, float]
-) -> ExecutedChapter:
-    return execute_document(doc, root, timeout=timeout, figsize=figsize)
+) -> tuple[ExecutedChapter, float]:
+    """Run in a worker process: the chapter's outputs and how long the kernel took."""
+    start = time.perf_counter()
+    result = execute_document(doc, root, timeout=timeout, figsize=figsize)
+    return result, time.perf_counter() - start
 
 
 def execute_all(
@@ -95,22 +98,16 @@ def execute_all(
     # "spawn": a fresh interpreter per worker; forking a process that runs threads can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {
-            doc.path: (
-                doc,
-                time.perf_counter(),
-                pool.submit(_execute, doc, project.root, options.timeout, figsize),
-            )
+        futures = [
+            (doc, pool.submit(_execute, doc, project.root, options.timeout, figsize))
             for doc in pending
-        }
-        for path, (doc, start, future) in futures.items():
-            result = future.result()  # a BuildError from the worker propagates as is
+        ]
+        for doc, future in futures:
+            result, seconds = future.result()  # a BuildError from the worker propagates as is
             store.save(doc, result)
-            results[path] = result
-            report.executed.append(path)
-            options.log(
-                f"executed {path} ({len(doc.cells)} cells, {time.perf_counter() - start:.1f} s)"
-            )
+            results[doc.path] = result
+            report.executed.append(doc.path)
+            options.log(f"executed {doc.path} ({len(doc.cells)} cells, {seconds:.1f} s)")
     return results
 
 

@@ -27,8 +27,9 @@ from typing import Any
 from .errors import BuildError
 from .qmd import Cell, Document
 
-EXECUTION_VERSION = "3"  # bump when the setup code or output handling changes
+EXECUTION_VERSION = "5"  # bump when the setup code or output handling changes
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KERNEL_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
 _REPORT_MARKER = "__bookbuild_reads__"
 IGNORED_DIRS = (".venv", "_freeze", "_book", ".build", "node_modules", ".git")
@@ -70,6 +71,7 @@ _bb_sys.addaudithook(_bb_audit)
 import matplotlib as _bb_mpl
 _bb_mpl.rcParams.update({{"svg.hashsalt": "bookbuild", "svg.fonttype": "path",
                          "figure.figsize": {figsize!r}}})
+get_ipython().run_line_magic("matplotlib", "inline")  # so a returned Figure is displayed
 get_ipython().run_line_magic("config", "InlineBackend.figure_formats = ['svg']")
 _bb_kwargs = {{"bbox_inches": "tight", "metadata": {{"Date": None}}}}
 get_ipython().run_line_magic("config", f"InlineBackend.print_figure_kwargs = {{_bb_kwargs!r}}")
@@ -160,9 +162,18 @@ def _nbformat_v4() -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 
 def _plain(output: Any) -> dict[str, Any]:
-    """An nbformat output as plain JSON data (what the freeze cache stores)."""
+    """An nbformat output as plain JSON data (what the freeze cache stores).
+
+    The kernel names a cell's code after a temporary file (``/tmp/ipykernel_8180/2009.py``) in
+    warnings and tracebacks; that name changes from run to run, so it becomes ``<cell>`` and
+    every output format stays byte-identical between builds.
+    """
     data: dict[str, Any] = json.loads(json.dumps(output))
     data.pop("execution_count", None)
+    if "text" in data:
+        data["text"] = _KERNEL_FILE.sub("<cell>", "".join(data["text"]))
+    if "traceback" in data:
+        data["traceback"] = [_KERNEL_FILE.sub("<cell>", line) for line in data["traceback"]]
     return data
 
 

@@ -238,7 +238,25 @@ def resolve_book(project: Project, chapters: list[Chapter], version: list[int]) 
                 f"unknown citation key '@{key}'", path, line_of(texts.get(path, ""), "@" + key)
             )
     resolved: dict[str, Any] = json.loads(result.output)
+    check_anchors(resolved, chapters)
     return ResolvedBook(resolved, [c.ref for c in chapters], numbers)
+
+
+def check_anchors(document: dict[str, Any], chapters: list[Chapter]) -> None:
+    """Every in-book link (``#id``) must name an identifier somewhere in the book."""
+    known = set(ast.ids(document["blocks"]))
+    divs = [b for b in document["blocks"] if b["t"] == "Div"]
+    for chapter, div in zip(chapters, divs, strict=True):
+        for node in ast.nodes(div):
+            if node["t"] != "Link":
+                continue
+            target = node["c"][2][0]
+            if target.startswith("#") and target[1:] not in known:
+                raise BuildError(
+                    f"link to '{target}', which is not an anchor anywhere in the book",
+                    chapter.ref.path,
+                    line_of(chapter.source_text, target),
+                )
 
 
 def crossref_problem(stderr: str, chapters: list[Chapter]) -> BuildError | None:
