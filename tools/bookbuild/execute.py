@@ -27,7 +27,7 @@ from typing import Any
 from .errors import BuildError
 from .qmd import Cell, Document
 
-EXECUTION_VERSION = "5"  # bump when the setup code or output handling changes
+EXECUTION_VERSION = "6"  # bump when the setup code or output handling changes
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
@@ -76,7 +76,13 @@ get_ipython().run_line_magic("config", "InlineBackend.figure_formats = ['svg']")
 _bb_kwargs = {{"bbox_inches": "tight", "metadata": {{"Date": None}}}}
 get_ipython().run_line_magic("config", f"InlineBackend.print_figure_kwargs = {{_bb_kwargs!r}}")
 """
-_REPORT = f"print({_REPORT_MARKER!r} + _bb_json.dumps([sorted(_bb_reads), sorted(_bb_lists)]))"
+# Only real files and folders count: the import system also "opens" synthetic sys.path entries
+# (such as an editable install's path hook), which are not inputs of the chapter.
+_REPORT = (
+    f"print({_REPORT_MARKER!r} + _bb_json.dumps(["
+    "sorted(p for p in _bb_reads if _bb_os.path.isfile(_bb_os.path.join(_bb_root, p))), "
+    "sorted(p for p in _bb_lists if _bb_os.path.isdir(_bb_os.path.join(_bb_root, p)))]))"
+)
 
 
 @dataclass(frozen=True, slots=True)
