@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bookbuild.build import BuildOptions, BuildReport, build
 from bookbuild.golden import build_fixture
+
+# Property tests draw the same examples on every run, so a failure in CI reproduces locally.
+settings.register_profile("book", derandomize=True, deadline=None)
+settings.load_profile("book")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / ".build" / "test-artifacts"  # files a human may want to look at after a run

@@ -67,18 +67,42 @@ def test_bad_question_names_file_and_line(tmp_path: Path, entry: str, message: s
     assert str(caught.value).startswith(f"{path}:9: ")
 
 
-def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
     write(tmp_path / "a.yml", question("same"))
-    write(tmp_path / "b.yml", question("same"))
-    write(tmp_path / "_draft.yml", question("ignored"))
-    with pytest.raises(BankError, match="duplicate id 'same'"):
+    b = write(tmp_path / "b.yml", question("other") + question("same"))
+    write(tmp_path / "_draft.yml", question("same"))  # skipped: files starting with _
+    with pytest.raises(BankError, match="duplicate id 'same'") as caught:
         load_question_bank(tmp_path)
+    assert (caught.value.file, caught.value.line) == (str(b), 9)  # the second entry of b.yml
+    assert f"also at {tmp_path / 'a.yml'}:1" in str(caught.value)
+
+
+def test_a_bank_of_unique_ids_loads_in_file_order(tmp_path: Path) -> None:
+    write(tmp_path / "b.yml", question("second"))
+    write(tmp_path / "a.yml", question("first"))
+    assert [q.id for q in load_question_bank(tmp_path)] == ["first", "second"]
 
 
 def test_malformed_yaml_is_located(tmp_path: Path) -> None:
-    path = write(tmp_path / "g.yml", "- term: [oops\n")
-    with pytest.raises(BankError, match="malformed YAML"):
+    path = write(tmp_path / "g.yml", "- term: Token\n  definition: ok\n- term: [oops\n")
+    with pytest.raises(BankError, match="malformed YAML") as caught:
         load_glossary(path)
+    assert caught.value.line == 4  # where the parser found the unclosed bracket
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("- !!python/object:os.system {}\n", "could not determine a constructor"),
+        ("- term: x\n  when: 2026-02-30\n", "day is out of range"),
+    ],
+)
+def test_values_yaml_cannot_build_are_located_too(tmp_path: Path, entry: str, problem: str) -> None:
+    # The syntax is fine; building the value fails (an unsafe tag, an impossible date).
+    path = write(tmp_path / "g.yml", "- term: Token\n  definition: ok\n" + entry)
+    with pytest.raises(BankError, match=problem) as caught:
+        load_glossary(path)
+    assert str(caught.value).startswith(f"{path}:3: malformed YAML: ")
 
 
 GLOSSARY = """\

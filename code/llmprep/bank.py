@@ -67,7 +67,7 @@ def _entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line, mapping) for each item of the YAML list in ``path``."""
     text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise BankError(
@@ -77,10 +77,20 @@ def _entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
         return []
     if not isinstance(root, yaml.SequenceNode):
         raise BankError(path, root.start_mark.line + 1, "expected a list of entries")
-    values = yaml.safe_load(text)
     out = []
-    for node, value in zip(root.value, values, strict=True):
+    for node in root.value:
         line = node.start_mark.line + 1
+        # subtle: composing checks only the syntax. Building the values can still fail (an
+        # unknown tag such as !!python/object, an impossible date such as 2026-02-30), so
+        # each entry is built on its own, and a failure is reported at that entry.
+        try:
+            value = yaml.SafeLoader("").construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = (mark.line + 1) if mark else line
+            raise BankError(path, where, f"malformed YAML: {exc.problem}") from None
+        except ValueError as exc:
+            raise BankError(path, line, f"malformed YAML: {exc}") from None
         if not isinstance(value, dict):
             raise BankError(path, line, "each entry must be a mapping")
         out.append((line, value))
@@ -108,6 +118,11 @@ def _check_keys(entry: Mapping[str, Any], allowed: set[str], path: Path, line: i
 
 def load_questions(path: Path) -> list[Question]:
     """Questions from one ``questions/<topic>.yml`` file, validated."""
+    return [question for _, question in _located_questions(path)]
+
+
+def _located_questions(path: Path) -> list[tuple[int, Question]]:
+    """(line, question) for each entry of ``path``, validated."""
     questions = []
     allowed = {"id", "topic", "level", "question", "answer", "follow_ups", "see"}
     for line, entry in _entries(path):
@@ -129,14 +144,17 @@ def load_questions(path: Path) -> list[Question]:
         if not _SECTION.match(see):
             raise BankError(path, line, f"see '{see}' is not a section label (sec-...)")
         questions.append(
-            Question(
-                id=ident,
-                topic=topic,
-                level=level,
-                question=_text(entry, "question", path, line),
-                answer=answer,
-                follow_ups=_strings(entry, "follow_ups", path, line),
-                see=see,
+            (
+                line,
+                Question(
+                    id=ident,
+                    topic=topic,
+                    level=level,
+                    question=_text(entry, "question", path, line),
+                    answer=answer,
+                    follow_ups=_strings(entry, "follow_ups", path, line),
+                    see=see,
+                ),
             )
         )
     return questions
@@ -145,16 +163,16 @@ def load_questions(path: Path) -> list[Question]:
 def load_question_bank(folder: Path) -> list[Question]:
     """Every question under ``folder`` (files starting with ``_`` skipped); ids must be unique."""
     questions: list[Question] = []
-    seen: dict[str, Path] = {}
+    seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yml")):
         if path.name.startswith("_"):
             continue
-        for question in load_questions(path):
+        for line, question in _located_questions(path):
             if question.id in seen:
                 raise BankError(
-                    path, 1, f"duplicate id '{question.id}' (also in {seen[question.id]})"
+                    path, line, f"duplicate id '{question.id}' (also at {seen[question.id]})"
                 )
-            seen[question.id] = path
+            seen[question.id] = f"{path}:{line}"
             questions.append(question)
     return questions
 

@@ -11,7 +11,7 @@ class carries `retryable`:
     LLMError                      retryable?
     ├── RateLimitError (429)      yes, after `retry_after` seconds if the provider said
     ├── ServerError (5xx)         yes
-    ├── LLMTimeoutError           yes (also a builtin `TimeoutError`)
+    ├── LLMTimeoutError (408)     yes (also a builtin `TimeoutError`)
     ├── LLMConnectionError        yes (the request never got an answer)
     ├── AuthenticationError       no: fix the key
     ├── BadRequestError (4xx)     no: fix the request

@@ -164,6 +164,9 @@ class Message:
         if not isinstance(self.content, str):
             raise TypeError(f"message content must be str, got {type(self.content).__name__}")
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for call in self.tool_calls:
+            if not isinstance(call, ToolCall):
+                raise TypeError(f"tool_calls must hold ToolCall values, got {type(call).__name__}")
         if self.tool_calls and self.role != "assistant":
             raise ValueError(f"only assistant messages carry tool calls, not {self.role!r}")
         if self.role == "tool" and not self.tool_call_id:
@@ -250,11 +253,16 @@ class GenerationSettings:
             raise ValueError(f"temperature must be between 0 and 2, got {self.temperature}")
         if self.top_p is not None and not 0.0 <= self.top_p <= 1.0:
             raise ValueError(f"top_p must be between 0 and 1, got {self.top_p}")
-        if self.max_tokens is not None and self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.max_tokens is not None:
+            if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
+                raise TypeError(f"max_tokens must be an int, got {self.max_tokens!r}")
+            if self.max_tokens < 1:
+                raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
         if isinstance(self.stop, str):
             raise TypeError("stop must be a sequence of strings, e.g. stop=('END',)")
         object.__setattr__(self, "stop", tuple(self.stop))
+        if any(not isinstance(s, str) for s in self.stop):
+            raise TypeError(f"stop sequences must be strings, got {self.stop!r}")
         if any(not s for s in self.stop):
             raise ValueError("stop sequences must be non-empty strings")
         if self.response_format != "text" and not isinstance(self.response_format, JSONSchema):
@@ -278,6 +286,9 @@ class Usage:
     output_tokens: int = 0
 
     def __post_init__(self) -> None:
+        for n in (self.input_tokens, self.output_tokens):
+            if isinstance(n, bool) or not isinstance(n, int):
+                raise TypeError(f"token counts must be ints, got {n!r}")
         if self.input_tokens < 0 or self.output_tokens < 0:
             raise ValueError(f"token counts cannot be negative: {self}")
 

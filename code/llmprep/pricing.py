@@ -43,6 +43,18 @@ class ModelPrice:
     as_of: date  # the day that page was read
     note: str = ""
 
+    def __post_init__(self) -> None:
+        # Decimal, not float: a float price would quietly bring back the drift this module
+        # exists to avoid (and fail later, deep inside `cost`, with a TypeError).
+        for label, price in (("input", self.input_per_mtok), ("output", self.output_per_mtok)):
+            if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
+                raise ValueError(
+                    f"{self.model}: {label}_per_mtok must be a non-negative Decimal, "
+                    f"e.g. Decimal('0.25'), got {price!r}"
+                )
+        if not isinstance(self.as_of, date):
+            raise TypeError(f"{self.model}: as_of must be a date, got {self.as_of!r}")
+
     def cost(self, input_tokens: int, output_tokens: int) -> Decimal:
         """Exact USD cost of one call with these token counts."""
         for label, n in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):

@@ -63,6 +63,9 @@ class Reply:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for call in self.tool_calls:
+            if not isinstance(call, ToolCall):
+                raise TypeError(f"tool_calls must hold ToolCall values, got {type(call).__name__}")
 
 
 # What a script entry or a rule may return: plain text, one tool call, or a full Reply.

@@ -190,6 +190,11 @@ def test_default_max_tokens_is_configurable() -> None:
     assert server.body["max_tokens"] == 256
 
 
+def test_default_max_tokens_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="default_max_tokens must be at least 1"):
+        chat(FakeServer([]), default_max_tokens=0)
+
+
 def test_cache_tokens_count_as_input() -> None:
     usage = {
         "input_tokens": 10,
@@ -267,6 +272,26 @@ def test_tools_and_a_tool_conversation_go_out_in_anthropic_format() -> None:
             ],
         },
     ]
+
+
+def test_tool_results_come_before_text_in_a_merged_user_turn() -> None:
+    # The API rejects a user turn whose text precedes its tool_result blocks.
+    call = ToolCall("toolu_1", "get_weather", {"city": "Oslo"})
+    conversation = [
+        Message.user("Weather in Oslo?"),
+        Message.assistant("", [call]),
+        Message.user("In Celsius, please."),
+        ToolResult("toolu_1", "4").to_message(),
+    ]
+    server = FakeServer([json_response(message_json([text("4 °C.")]))])
+    complete(server, conversation)
+    assert server.body["messages"][2] == {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "4"},
+            text("In Celsius, please."),
+        ],
+    }
 
 
 def test_system_messages_are_joined_into_the_system_prompt() -> None:

@@ -64,6 +64,10 @@ def test_script_exhausted_names_the_call_and_the_script_length() -> None:
         ({"retry-after": "-3"}, 0.0),
         ({}, None),
         ({"retry-after": "soon"}, None),
+        # not a finite number: never "wait forever", and fall back to the other header
+        ({"retry-after": "inf"}, None),
+        ({"retry-after": "nan"}, None),
+        ({"retry-after-ms": "nan", "retry-after": "4"}, 4.0),
     ],
 )
 def test_retry_after_reads_seconds_and_milliseconds(
@@ -101,6 +105,13 @@ def test_status_codes_map_to_our_errors(status: int, kind: type[LLMError]) -> No
     assert type(error) is kind
     assert str(status) in str(error)
     assert getattr(error, "status", None) == status
+
+
+def test_request_timeout_408_is_a_retryable_timeout() -> None:
+    error = error_from_status(408, "request timed out", {})
+    assert type(error) is LLMTimeoutError
+    assert error.retryable
+    assert "408" in str(error)
 
 
 def test_rate_limit_carries_retry_after() -> None:

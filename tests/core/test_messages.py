@@ -89,6 +89,12 @@ def test_content_must_be_text() -> None:
         Message("user", ["an", "image"])  # type: ignore[arg-type]
 
 
+def test_tool_calls_must_be_tool_call_values() -> None:
+    # A dict from another library would otherwise fail much later, in an adapter.
+    with pytest.raises(TypeError, match="tool_calls must hold ToolCall values, got dict"):
+        Message.assistant("", [{"id": "c1", "name": "f"}])  # type: ignore[list-item]
+
+
 def test_tool_result_becomes_a_tool_message() -> None:
     message = ToolResult("c7", "timeout", name="get_weather", is_error=True).to_message()
     assert message == Message("tool", "timeout", tool_call_id="c7", is_error=True)
@@ -204,6 +210,17 @@ def test_max_tokens_and_stop_are_checked() -> None:
     assert GenerationSettings(stop=["A", "B"]).stop == ("A", "B")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("max_tokens", [1.5, True, "100"])
+def test_max_tokens_must_be_an_int(max_tokens: object) -> None:
+    with pytest.raises(TypeError, match="max_tokens must be an int"):
+        GenerationSettings(max_tokens=max_tokens)  # type: ignore[arg-type]
+
+
+def test_stop_sequences_must_be_strings() -> None:
+    with pytest.raises(TypeError, match="stop sequences must be strings"):
+        GenerationSettings(stop=(1,))  # type: ignore[arg-type]
+
+
 def test_response_format_is_text_or_a_schema() -> None:
     schema = JSONSchema("answer", {"type": "object"})
     assert GenerationSettings(response_format=schema).response_format == schema
@@ -221,6 +238,10 @@ def test_usage_adds_up_and_rejects_negatives() -> None:
     assert total.total_tokens == 18
     with pytest.raises(ValueError, match="negative"):
         Usage(-1, 0)
+    with pytest.raises(TypeError, match="must be ints"):
+        Usage(1.5, 0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be ints"):
+        Usage(0, True)
 
 
 def test_completion_checks_finish_reason_and_becomes_a_message() -> None:

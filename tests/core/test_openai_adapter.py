@@ -171,6 +171,32 @@ def test_finish_reasons_are_normalised(wire: str, ours: str) -> None:
     assert complete(server).finish_reason == ours
 
 
+def test_a_refusal_is_the_text_whether_complete_or_streamed() -> None:
+    refused = completion_json(None)
+    refused["choices"][0]["message"]["refusal"] = "I can't help with that."
+    streamed = sse_response(
+        [
+            chunk({"role": "assistant", "content": None, "refusal": ""}),
+            chunk({"refusal": "I can't "}),
+            chunk({"refusal": "help with that."}),
+            chunk({}, finish="stop"),
+            usage_chunk(12, 3),
+            "data: [DONE]",
+        ]
+    )
+    llm = chat(FakeServer([json_response(refused), streamed]))
+    whole = run(llm.complete(HI))
+    assert whole.text == "I can't help with that."
+    assert run(collect(llm.stream(HI))) == whole
+
+
+def test_a_response_without_choices_is_an_llm_error() -> None:
+    empty = completion_json()
+    empty["choices"] = []
+    with pytest.raises(LLMError, match="no choices"):
+        complete(FakeServer([json_response(empty)]))
+
+
 def test_an_assistant_turn_without_text_or_calls_sends_empty_text() -> None:
     server = FakeServer([json_response(completion_json())])
     complete(server, [Message.user("hi"), Message.assistant(""), Message.user("still there?")])

@@ -67,6 +67,13 @@ def test_every_entry_is_dated_sourced_and_sane() -> None:
         assert Decimal(0) < price.input_per_mtok < price.output_per_mtok
 
 
+@pytest.mark.parametrize("bad", [0.25, Decimal("-1"), Decimal("NaN"), "0.25"])
+def test_prices_must_be_non_negative_decimals(bad: object) -> None:
+    # A float price would bring back the drift Decimal is here to avoid.
+    with pytest.raises(ValueError, match="input_per_mtok must be a non-negative Decimal"):
+        ModelPrice("m", "openai", bad, Decimal("1"), "https://example.com", date(2026, 1, 1))  # type: ignore[arg-type]
+
+
 def test_custom_price_tables_work_too() -> None:
     mine = ModelPrice(
         "my-model", "openai", Decimal("1"), Decimal("3"), "https://example.com", date(2026, 1, 1)

@@ -99,6 +99,8 @@ def test_bad_construction_is_rejected() -> None:
         ScriptedLLM(["x"], latency=-1)
     with pytest.raises(TypeError, match="str, ToolCall or Reply"):
         as_reply(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="ToolCall values, got str"):
+        Reply("x", ("get_weather",))  # type: ignore[arg-type]
 
 
 def test_requests_are_validated_like_a_provider_would() -> None:

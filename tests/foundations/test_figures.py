@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -245,6 +246,15 @@ def test_kv_cache_vs_context_one_line_per_model_matching_the_arithmetic() -> Non
     assert_labelled(ax)
 
 
+def test_kv_cache_vs_context_keeps_every_line_visible_for_many_models() -> None:
+    # Later lines are drawn thinner so overlapping ones stay visible; never down to nothing.
+    shapes = [replace(LLAMA_3_1_8B, name=f"m{i}") for i in range(9)]
+    fig = figures.kv_cache_vs_context(shapes, [1024, 8192])
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 9
+    assert all(line.get_linewidth() > 0 and line.get_markersize() > 0 for line in lines)
+
+
 def test_attention_variant_bars_group_by_model_with_head_counts() -> None:
     variants = {s.name: compare_attention_variants(s, seq_len=8192) for s in MODEL_SHAPES[:2]}
     fig = figures.attention_variant_bars(variants)
@@ -286,6 +296,15 @@ def test_chinchilla_isoflops_marks_each_budgets_minimum() -> None:
     np.testing.assert_allclose(ydata(curves[1]), expected)
     assert len(legend_texts(ax)) == len(budgets)
     assert_labelled(ax)
+
+
+def test_chinchilla_isoflops_labels_budgets_in_powers_of_ten() -> None:
+    fig = figures.chinchilla_isoflops([1e21, 5.88e23, 9.96e22], np.logspace(8, 11, 20))
+    assert legend_texts(fig.axes[0]) == [
+        "$10^{21}$ FLOPs",
+        "$5.9 \\times 10^{23}$ FLOPs",
+        "$1.0 \\times 10^{23}$ FLOPs",  # rounds up into the next power, not "10.0 x 10^22"
+    ]
 
 
 def test_loss_curves_show_training_held_out_and_baseline() -> None:

@@ -139,6 +139,8 @@ def test_encode_rejects_a_bare_string_and_accepts_an_empty_list(model: MiniLM) -
     with pytest.raises(TypeError):
         model.encode("not a list")
     assert model.encode([]).shape == (0, 384)
+    with pytest.raises(ValueError, match="at least one text"):
+        model.tokenize([])
 
 
 # -----------------------------------------------------------------------------

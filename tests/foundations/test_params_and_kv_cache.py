@@ -133,6 +133,14 @@ def test_kv_cache_grows_linearly_with_length_batch_and_precision() -> None:
     assert kv_cache_bytes(MISTRAL_7B, seq_len=1000, bytes_per_elem=1) == base / 2
 
 
+@pytest.mark.parametrize(
+    "bad", [{"seq_len": -1}, {"seq_len": 8, "batch": -2}, {"seq_len": 8, "bytes_per_elem": 0}]
+)
+def test_kv_cache_rejects_negative_sizes(bad: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match="seq_len and batch must be >= 0"):
+        kv_cache_bytes(LLAMA_3_1_8B, **bad)
+
+
 def test_max_cached_tokens_is_the_inverse() -> None:
     budget = 40 * GB
     n = max_cached_tokens(LLAMA_3_1_8B, budget)

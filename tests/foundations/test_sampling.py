@@ -181,6 +181,12 @@ def test_frequency_and_presence_penalties_follow_the_openai_formula() -> None:
     np.testing.assert_allclose(out, [0.0, -1.5, -2.5, 0.0])
 
 
+@pytest.mark.parametrize("generated", [[3], [-1], [0, 7]])
+def test_penalties_reject_token_ids_outside_the_vocabulary(generated: list[int]) -> None:
+    with pytest.raises(ValueError, match=r"must be in \[0, 3\)"):
+        apply_penalties([1.0, 2.0, 3.0], generated, presence_penalty=1.0)
+
+
 @given(logit_vectors, st.lists(st.integers(0, 1), max_size=5), st.floats(1.0, 3.0))
 def test_repetition_penalty_never_raises_a_seen_token(
     logits: np.ndarray, generated: list[int], penalty: float
@@ -261,6 +267,18 @@ def test_beam_width_one_is_greedy() -> None:
     b = beam_search(toy_next_logprobs, [THE], beam_width=1, max_new_tokens=5, eos_id=EOS)
     assert b[0].tokens == g.tokens
     assert b[0].logprob == pytest.approx(g.logprob)
+
+
+def test_zero_new_tokens_returns_the_prompt_and_negative_is_rejected() -> None:
+    assert greedy_decode(toy_next_logprobs, [THE], max_new_tokens=0).tokens == (THE,)
+    [only] = beam_search(toy_next_logprobs, [THE], beam_width=2, max_new_tokens=0)
+    assert (only.tokens, only.n_new) == ((THE,), 0)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        greedy_decode(toy_next_logprobs, [THE], max_new_tokens=-1)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        beam_search(toy_next_logprobs, [THE], beam_width=2, max_new_tokens=-1)
+    with pytest.raises(ValueError, match="beam_width"):
+        beam_search(toy_next_logprobs, [THE], beam_width=0, max_new_tokens=3)
 
 
 def random_model(seed: int, vocab: int) -> NextTokenLogProbs:

@@ -94,6 +94,18 @@ def test_kaplan_power_laws() -> None:
     assert kaplan_loss_c(KAPLAN.c_c * PF_DAY) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("bad", [0.0, -1e21])
+def test_power_laws_reject_non_positive_sizes(bad: float) -> None:
+    # 0 would divide by zero and a negative size to a fractional power is complex.
+    for law in (kaplan_loss_n, kaplan_loss_d, kaplan_loss_c, compute_optimal):
+        with pytest.raises(ValueError, match="must be positive"):
+            law(bad)
+    with pytest.raises(ValueError, match="n_params must be positive"):
+        chinchilla_loss(bad, 1e12)
+    with pytest.raises(ValueError, match="n_tokens must be positive"):
+        kaplan_loss_nd(1e9, bad)
+
+
 def test_kaplan_joint_law_reduces_to_l_of_n_with_unlimited_data() -> None:
     assert kaplan_loss_nd(1e9, 1e30) == pytest.approx(kaplan_loss_n(1e9), rel=1e-6)
     assert kaplan_loss_nd(1e9, 1e9) > kaplan_loss_nd(1e9, 1e11)

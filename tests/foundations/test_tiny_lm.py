@@ -80,6 +80,25 @@ def test_training_lowers_train_and_held_out_loss(model: TinyLM) -> None:
     assert list(model.val_steps[[0, -1]]) == [0, 599]
 
 
+@pytest.mark.parametrize(
+    ("text", "options", "message"),
+    [
+        (TEXT, {"val_fraction": 0.0}, "val_fraction"),
+        (TEXT, {"val_fraction": 1.0}, "val_fraction"),
+        (TEXT, {"steps": 0}, "steps must be >= 1"),
+        (TEXT, {"eval_every": 0}, "eval_every must be >= 1"),
+        (TEXT, {"context": 0}, "context must be >= 1"),
+        ("abc\x00def", {}, "NUL"),
+        ("a", {"val_fraction": 0.1}, "too short"),
+    ],
+)
+def test_bad_training_input_is_rejected_clearly(
+    text: str, options: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        train(text, **options)  # type: ignore[arg-type]
+
+
 def test_training_is_deterministic_given_the_seed() -> None:
     kwargs = {"context": 4, "emb_dim": 4, "hidden": 16, "steps": 50, "batch_size": 16}
     a, b = train(TEXT, seed=3, **kwargs), train(TEXT, seed=3, **kwargs)

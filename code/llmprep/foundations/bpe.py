@@ -7,7 +7,7 @@ replays the learned merges in the order they were learned. Decoding concatenates
 
 Like GPT-4, we first split text into chunks with a regex (words with their leading space,
 runs of up to three digits, punctuation, whitespace) and never merge across chunks, so
-"dog." and "dog!" share the token " dog". The pattern is tiktoken's cl100k_base pattern,
+" dog." and " dog!" share the chunk " dog". The pattern is tiktoken's cl100k_base pattern,
 run with the third-party `regex` module (the standard `re` module lacks \\p{L} classes and
 possessive quantifiers; `regex` comes with tiktoken).
 

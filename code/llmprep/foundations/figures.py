@@ -48,6 +48,8 @@ def _power_of_ten(x: float) -> str:
     mantissa = x / 10**exponent
     if math.isclose(mantissa, 1.0, rel_tol=1e-9):
         return f"$10^{{{exponent}}}$"
+    if round(mantissa, 1) >= 10:  # 9.96e22: "1.0 x 10^23", not "10.0 x 10^22"
+        exponent, mantissa = exponent + 1, mantissa / 10
     return f"${mantissa:.1f} \\times 10^{{{exponent}}}$"
 
 
@@ -259,8 +261,8 @@ def kv_cache_vs_context(
             context_lengths,
             sizes,
             marker=markers[i % len(markers)],
-            ms=6 - i,
-            lw=2.4 - 0.4 * i,
+            ms=max(6 - i, 2),
+            lw=max(2.4 - 0.4 * i, 0.8),
             label=shape.name,
             color=PALETTE[i % len(PALETTE)],
         )

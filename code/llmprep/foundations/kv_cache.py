@@ -32,6 +32,11 @@ def kv_cache_bytes(
 
     Example: kv_cache_bytes(LLAMA_3_1_8B, seq_len=131072) / 2**30 -> 16.0 (GiB, bf16)
     """
+    if seq_len < 0 or batch < 0 or bytes_per_elem <= 0:
+        raise ValueError(
+            "seq_len and batch must be >= 0 and bytes_per_elem > 0, got "
+            f"seq_len={seq_len}, batch={batch}, bytes_per_elem={bytes_per_elem}"
+        )
     return 2 * shape.n_layers * shape.n_kv_heads * shape.head_dim * seq_len * batch * bytes_per_elem
 
 

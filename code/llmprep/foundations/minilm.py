@@ -356,6 +356,8 @@ class MiniLM:
         """
         if isinstance(texts, str):
             raise TypeError("pass a list of strings, not a single string")
+        if not texts:
+            raise ValueError("tokenize needs at least one text (a batch cannot pad to nothing)")
         encodings = self.tokenizer.encode_batch(list(texts))
         seq = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), seq), dtype=np.int64)  # 0 is [PAD]

@@ -5,10 +5,11 @@ turns those scores into a choice. Every knob you meet in an LLM API is a small f
 
     logits --penalties--> --temperature--> --top-k--> --top-p--> --min-p--> softmax --> draw
 
-`sample` applies them in that order, the order Hugging Face transformers uses in `generate()`
-(`_get_logits_processor` in transformers 5.24: repetition penalty among the processors, then
-temperature, top-k, top-p, min-p among the warpers). Each filter sets rejected logits to -inf,
-so the final softmax renormalises over what is left.
+This is the order Hugging Face transformers uses in `generate()` (`_get_logits_processor` in
+transformers 5.24: repetition penalty among the processors, then temperature, top-k, top-p,
+min-p among the warpers). `apply_penalties` is the first step, on its own because it needs the
+tokens generated so far; `sample` does the rest, in that order. Each filter sets rejected
+logits to -inf, so the final softmax renormalises over what is left.
 
 Also here: greedy decoding and a small beam search over any next-token function, with a toy
 model that shows why greedy can miss the most likely sequence.
@@ -177,7 +178,10 @@ def apply_penalties(
              -> [1.0, -2.0, 0.5]
     """
     z = np.array(logits, dtype=np.float64)  # a copy: never modify the caller's array
-    counts = np.bincount(np.asarray(generated, dtype=np.int64), minlength=z.size)[: z.size]
+    ids = np.asarray(generated, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= z.size):
+        raise ValueError(f"generated token ids must be in [0, {z.size}), got {list(generated)}")
+    counts = np.bincount(ids, minlength=z.size)
     seen = counts > 0
     if repetition_penalty != 1.0:
         if repetition_penalty <= 0:
@@ -259,6 +263,8 @@ def greedy_decode(
     eos_id: int | None = None,
 ) -> Beam:
     """Append the single most likely token until max_new_tokens or end-of-sequence."""
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     tokens = list(prompt)
     logprob = 0.0
     for step in range(max_new_tokens):
@@ -292,6 +298,8 @@ def beam_search(
     """
     if beam_width < 1:
         raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     beams = [Beam(tuple(prompt), 0.0, 0)]
     for _ in range(max_new_tokens):
         candidates: list[Beam] = []

@@ -29,6 +29,14 @@ from dataclasses import dataclass
 PF_DAY = 1e15 * 24 * 3600  # one petaFLOP/s sustained for a day = 8.64e19 FLOPs
 
 
+def _require_positive(**values: float) -> None:
+    """Power laws are defined for positive sizes only: 0 divides by zero, and a negative
+    number to a fractional power is complex. Fail with the name of the culprit instead."""
+    for name, value in values.items():
+        if not value > 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+
+
 def training_flops(n_params: float, n_tokens: float) -> float:
     """Training compute C ~ 6 N D.
 
@@ -65,6 +73,7 @@ def chinchilla_loss(n_params: float, n_tokens: float, fit: ChinchillaFit = CHINC
 
     Example: chinchilla_loss(70e9, 1.4e12) -> 1.94
     """
+    _require_positive(n_params=n_params, n_tokens=n_tokens)
     return float(fit.E + fit.A / n_params**fit.alpha + fit.B / n_tokens**fit.beta)
 
 
@@ -94,6 +103,7 @@ def compute_optimal(flops: float, fit: ChinchillaFit = CHINCHILLA) -> ComputeOpt
     With the published constants a = 0.45 and b = 0.55: double the compute, and both N and D
     grow by about 1.4x.
     """
+    _require_positive(flops=flops)
     s = fit.alpha + fit.beta
     g = (fit.alpha * fit.A / (fit.beta * fit.B)) ** (1.0 / s)
     n = g * (flops / 6.0) ** (fit.beta / s)
@@ -123,20 +133,24 @@ KAPLAN = KaplanFit()
 def kaplan_loss_n(n_params: float, fit: KaplanFit = KAPLAN) -> float:
     """L(N) = (N_c / N) ** alpha_N: loss of a model with N non-embedding parameters trained
     to convergence on enough data. Example: kaplan_loss_n(85e6) -> 2.87"""
+    _require_positive(n_params=n_params)
     return float((fit.n_c / n_params) ** fit.alpha_n)
 
 
 def kaplan_loss_d(n_tokens: float, fit: KaplanFit = KAPLAN) -> float:
     """L(D) = (D_c / D) ** alpha_D: a large model trained on D tokens with early stopping."""
+    _require_positive(n_tokens=n_tokens)
     return float((fit.d_c / n_tokens) ** fit.alpha_d)
 
 
 def kaplan_loss_nd(n_params: float, n_tokens: float, fit: KaplanFit = KAPLAN) -> float:
     """Kaplan's joint law (eq. 1.5): L(N, D) = [(N_c/N)**(alpha_N/alpha_D) + D_c/D] ** alpha_D."""
+    _require_positive(n_params=n_params, n_tokens=n_tokens)
     n_term = (fit.n_c / n_params) ** (fit.alpha_n / fit.alpha_d)
     return float((n_term + fit.d_c / n_tokens) ** fit.alpha_d)
 
 
 def kaplan_loss_c(flops: float, fit: KaplanFit = KAPLAN) -> float:
     """L(C_min) = (C_c / C_min) ** alpha_C with C in FLOPs (converted to PF-days)."""
+    _require_positive(flops=flops)
     return float((fit.c_c / (flops / PF_DAY)) ** fit.alpha_c)

@@ -230,6 +230,9 @@ def train(
     """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    for name, value in (("context", context), ("steps", steps), ("eval_every", eval_every)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
     if PAD in text:
         raise ValueError("the text must not contain NUL characters (used for padding)")
     chars = PAD + "".join(sorted(set(text)))

@@ -9,7 +9,8 @@ Two lessons fall out. A tokenizer is cheapest on text like its training data: En
 costs few tokens, while the same sentence in Hindi or Arabic can cost several times more
 (a "token tax" on other languages). And WordPiece maps what its vocabulary lacks, such as
 most emoji, to [UNK]: the information is gone, where byte-level BPE always falls back to bytes.
-MiniLM's normaliser also lowercases and strips accents, which deletes Hindi vowel signs:
+MiniLM's normaliser also lowercases and strips accents, which deletes many Hindi vowel signs
+(the combining marks, Unicode category Mn):
 lossy in a way that `n_unknown` does not count.
 
 The result is a tidy list of rows (one per text x tokenizer), ready for a table or a figure.

@@ -107,7 +107,8 @@ def to_anthropic_messages(messages: Sequence[Message]) -> tuple[str, list[dict[s
     """Split our conversation into Anthropic's `system` string and `messages` array.
 
     System messages are joined (in order) into the system prompt. Tool results travel in
-    user turns, and consecutive turns of the same role are merged into one.
+    user turns, and consecutive turns of the same role are merged into one. In a merged user
+    turn the tool results go first: the API rejects a turn with text before its tool results.
     """
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     wire: list[dict[str, Any]] = []
@@ -120,7 +121,10 @@ def to_anthropic_messages(messages: Sequence[Message]) -> tuple[str, list[dict[s
             wire[-1]["content"] += blocks
         else:
             wire.append({"role": role, "content": blocks})
-    for item in wire:  # a turn that is just one text block reads better as a plain string
+    for item in wire:
+        if item["role"] == "user":  # stable: results keep their order, and so does the text
+            item["content"].sort(key=lambda block: block["type"] != "tool_result")
+        # a turn that is just one text block reads better as a plain string
         match item["content"]:
             case [{"type": "text", "text": str(text)}]:
                 item["content"] = text
@@ -232,6 +236,8 @@ class AnthropicChat:
     def __init__(
         self, client: anthropic.AsyncAnthropic, model: str, *, default_max_tokens: int = 1024
     ) -> None:
+        if default_max_tokens < 1:
+            raise ValueError(f"default_max_tokens must be at least 1, got {default_max_tokens}")
         self.client = client
         self.model = model
         self.default_max_tokens = default_max_tokens

@@ -120,7 +120,13 @@ def to_openai_request(
 
 
 def from_openai_completion(response: ChatCompletion) -> Completion:
-    """A ChatCompletion (first choice) as our `Completion`."""
+    """A ChatCompletion (first choice) as our `Completion`.
+
+    A refusal arrives in `message.refusal`, not `content`; it becomes the text, so the caller
+    sees why there is no answer (the finish reason stays what the API said, usually "stop").
+    """
+    if not response.choices:
+        raise LLMError(f"the response from {response.model!r} has no choices")
     choice = response.choices[0]
     message = choice.message
     calls = tuple(
@@ -217,6 +223,8 @@ class OpenAIChat:
                         delta = choice.delta
                         if delta.content:
                             yield TextDelta(delta.content)
+                        if delta.refusal:  # as in `complete`: a refusal is the answer's text
+                            yield TextDelta(delta.refusal)
                         for piece in delta.tool_calls or ():
                             call = partial.setdefault(piece.index, _PartialCall())
                             call.id = piece.id or call.id
