@@ -144,3 +144,15 @@ def open_page(browser: Any) -> Iterator[OpenPage]:
 
 def is_local(url: str, site: Site) -> bool:
     return url.startswith(("file://", site.http_base + "/", "data:", "about:", "blob:"))
+
+
+def serious_violations(page: Any) -> list[tuple[str, str, list[Any]]]:
+    """axe-core's serious and critical violations on ``page``: (rule, impact, first targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        (v["id"], v["impact"], [node["target"] for node in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import OpenPage, Site
+from .conftest import OpenPage, Site, serious_violations
 
 pytestmark = pytest.mark.browser
 LOCAL = ("file:", "data:", "blob:", "about:")
@@ -117,9 +117,6 @@ def test_presenter_handout_prints_notes_beneath_each_slide(
 
 
 def test_no_serious_accessibility_violations(book_site: Site, open_page: OpenPage) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
     for deck in decks(book_site):
         page = open_deck(open_page, deck).page
         viewport = page.get_attribute('meta[name="viewport"]', "content") or ""
@@ -128,12 +125,7 @@ def test_no_serious_accessibility_violations(book_site: Site, open_page: OpenPag
         assert page.get_attribute("html", "lang")
         for n in range(page.evaluate("Reveal.getTotalSlides()")):
             page.evaluate(SHOW_SLIDE, n)
-            results = axe.run(page)
-            serious = [
-                (v["id"], v["impact"], [node["target"] for node in v["nodes"]][:3])
-                for v in results.response["violations"]
-                if v["impact"] in ("serious", "critical")
-            ]
+            serious = serious_violations(page)
             assert serious == [], f"{deck.name}, slide {n + 1}: {serious}"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import OpenPage, Site, is_local
+from .conftest import OpenPage, Site, is_local, serious_violations
 
 pytestmark = pytest.mark.browser
 MODES = ["http", "file"]
@@ -139,18 +139,10 @@ def test_phone_layout_has_drawer_sidebar(site: Site, open_page: OpenPage) -> Non
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_no_serious_accessibility_violations(site: Site, open_page: OpenPage, theme: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
     for name in site.pages():
         page = open_page(site.url(name, "http")).page
         if theme == "dark":
             page.click(".theme-toggle")
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        results = axe.run(page)
-        serious = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = serious_violations(page)
         assert serious == [], f"{name} ({theme}): {serious}"
