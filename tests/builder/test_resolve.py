@@ -95,3 +95,17 @@ def test_link_to_qmd_becomes_link_to_page(make_book: MakeBook) -> None:
     )  # fmt: skip
     quiet_build(root)
     assert 'href="chapters/b.html#sec-part"' in (root / "_book" / "index.html").read_text()
+
+
+def test_images_by_relative_path_are_copied_beside_their_page(make_book: MakeBook) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>'
+    root = make_book(
+        {
+            "index.qmd": "# Home\n",
+            "chapters/c.qmd": '# C\n\n![A dot.](img/dot.svg){#fig-dot fig-alt="A dot."}\n',
+            "chapters/img/dot.svg": svg,
+        }
+    )
+    quiet_build(root)
+    assert 'src="img/dot.svg"' in (root / "_book" / "chapters" / "c.html").read_text()
+    assert (root / "_book" / "chapters" / "img" / "dot.svg").read_text() == svg

@@ -78,11 +78,11 @@ def normalise_chapter(chapter: Chapter, used_ids: dict[str, str]) -> None:
     path = chapter.ref.path
     folder = posixpath.dirname(path)
 
+    figures = chapter.ref.stem + "_files/figure-html/"  # written root-relative by assemble.py
+
     def image(src: str) -> str:
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", src) or src.startswith(folder + "/_"):
+        if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", src) or src.startswith(figures):
             return src
-        if "_files/figure-html/" in src:
-            return src  # executed figures are already root-relative
         return posixpath.normpath(posixpath.join(folder, src))
 
     ast.map_images(chapter.blocks, image)
