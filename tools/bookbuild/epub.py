@@ -11,7 +11,6 @@ Reproducible: the EPUB identifier is derived from the title (not random), and pa
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def epub_name(project: Project) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", project.title.lower()).strip("-") + ".epub"
+    return project.slug + ".epub"
 
 
 def render_cover(project: Project, out: Path) -> Path:

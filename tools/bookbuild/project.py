@@ -11,6 +11,7 @@ Quarto-validity test, not rejected here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ class Project:
     formats: dict[str, dict[str, Any]] = field(default_factory=dict)
     book: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        """The title as a file name stem: "LLM Interview Prep" -> "llm-interview-prep"."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
 
     def format_options(self, name: str) -> dict[str, Any]:
         """Options of one output format (``html``, ``typst``, ``epub``), empty if not declared."""

@@ -36,7 +36,7 @@ _TEX_MATH = re.compile(r"Could not convert TeX math (.+?), rendering as TeX", re
 
 def pdf_name(project: Project) -> str:
     """File name of the PDF in the output folder, from the book's title."""
-    return re.sub(r"[^a-z0-9]+", "-", project.title.lower()).strip("-") + ".pdf"
+    return project.slug + ".pdf"
 
 
 def paper_size(project: Project) -> str:
