@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from llmprep.core.tokens import default_tokenizer
 from llmprep.foundations import bpe, sampling
 from llmprep.foundations.minilm import MiniLM
-from llmprep.tokens import default_tokenizer
 
 SENTENCES = [
     f"Sentence {i}: retrieval quality depends on chunking, embeddings and re-ranking."

@@ -24,7 +24,7 @@ from pathlib import Path
 import genanki
 import pypandoc
 
-from llmprep.bank import Question, Term, load_glossary, load_question_bank
+from llmprep.book.bank import Question, Term, load_glossary, load_question_bank
 
 STEM = "llm-interview-prep-flashcards"
 DATA = Path("chapters/_data")

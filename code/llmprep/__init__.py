@@ -1,21 +1,30 @@
 """llmprep: the tested code behind LLM Interview Prep.
 
-The top level is the provider-agnostic core every chapter uses:
+The package has three tiers, and imports run one way, from the bottom up:
 
-- `messages`: `Message`, `ToolSpec`, `ToolCall`, `ToolResult`, `GenerationSettings`,
-  `Completion`, `Usage`: what goes into and comes out of a chat model;
-- `llm`: the `LLM` protocol (`complete` and `stream`), stream events and `collect`;
-- `scripted`: `ScriptedLLM`, a deterministic offline model with failures on a schedule;
-- `tokens`: token counting with cl100k_base (offline);
-- `pricing`: a dated price table and exact cost arithmetic;
-- `errors`: one error hierarchy for every provider.
+- `llmprep.core`: the provider-agnostic core (messages, the `LLM` protocol, the scripted
+  model, provider adapters, token counting, pricing, errors). It imports nothing else from
+  llmprep.
+- `llmprep.book`: what every chapter shares (the question bank, the figure house style,
+  `show_source`, `setup_chapter`). It may use `core`.
+- one package per topic, named by the topic's slug (`llmprep.foundations`, ...). A topic may
+  use `core`, `book` and the topics before it in the study order, never a later one.
 
-Adapters for real providers live in `llmprep.providers.openai` and
-`llmprep.providers.anthropic`; they are not imported here, so the core needs neither SDK.
-Topic code lives in subpackages (`llmprep.foundations`, ...).
+`tests/book/test_layout.py` and the import-linter contract in `pyproject.toml` enforce that
+order. The top level re-exports the core, so `from llmprep import Message` works:
+
+- `Message`, `ToolSpec`, `ToolCall`, `ToolResult`, `GenerationSettings`, `Completion`,
+  `Usage`: what goes into and comes out of a chat model;
+- the `LLM` protocol (`complete` and `stream`), stream events and `collect`;
+- `ScriptedLLM`, a deterministic offline model with failures on a schedule;
+- token counting with cl100k_base (offline), a dated price table and exact cost arithmetic;
+- one error hierarchy for every provider.
+
+Adapters for real providers live in `llmprep.core.providers.openai` and
+`llmprep.core.providers.anthropic`; they are not imported here, so the core needs neither SDK.
 """
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     AuthenticationError,
     BadRequestError,
     LLMConnectionError,
@@ -26,8 +35,8 @@ from llmprep.errors import (
     ServerError,
     ToolArgumentsError,
 )
-from llmprep.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
-from llmprep.messages import (
+from llmprep.core.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
+from llmprep.core.messages import (
     DEFAULT_SETTINGS,
     Completion,
     FinishReason,
@@ -41,9 +50,9 @@ from llmprep.messages import (
     Usage,
     as_conversation,
 )
-from llmprep.pricing import PRICES, ModelPrice, UnknownModelError, estimate_cost, price_of
-from llmprep.scripted import Fault, FaultKind, RecordedCall, Reply, ScriptedLLM
-from llmprep.tokens import (
+from llmprep.core.pricing import PRICES, ModelPrice, UnknownModelError, estimate_cost, price_of
+from llmprep.core.scripted import Fault, FaultKind, RecordedCall, Reply, ScriptedLLM
+from llmprep.core.tokens import (
     TiktokenTokenizer,
     Tokenizer,
     count_message_tokens,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     AuthenticationError,
     BadRequestError,
     LLMConnectionError,
@@ -15,7 +15,7 @@ from llmprep.errors import (
     ServerError,
     ToolArgumentsError,
 )
-from llmprep.providers._http import error_from_status, retry_after_seconds
+from llmprep.core.providers._http import error_from_status, retry_after_seconds
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from llmprep.errors import LLMError
-from llmprep.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
-from llmprep.messages import Completion, Message, ToolCall, Usage
-from llmprep.scripted import ScriptedLLM
+from llmprep.core.errors import LLMError
+from llmprep.core.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
+from llmprep.core.messages import Completion, Message, ToolCall, Usage
+from llmprep.core.scripted import ScriptedLLM
 
 from .conftest import run
 

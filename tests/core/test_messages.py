@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmprep.errors import ToolArgumentsError
-from llmprep.messages import (
+from llmprep.core.errors import ToolArgumentsError
+from llmprep.core.messages import (
     Completion,
     GenerationSettings,
     JSONSchema,

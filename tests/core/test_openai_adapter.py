@@ -15,7 +15,7 @@ import httpx2
 import openai
 import pytest
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     AuthenticationError,
     BadRequestError,
     LLMConnectionError,
@@ -25,8 +25,8 @@ from llmprep.errors import (
     ServerError,
     ToolArgumentsError,
 )
-from llmprep.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
-from llmprep.messages import (
+from llmprep.core.llm import LLM, StreamEnd, StreamEvent, TextDelta, ToolCallEvent, collect
+from llmprep.core.messages import (
     Completion,
     GenerationSettings,
     JSONSchema,
@@ -36,7 +36,7 @@ from llmprep.messages import (
     ToolSpec,
     Usage,
 )
-from llmprep.providers.openai import OpenAIChat
+from llmprep.core.providers.openai import OpenAIChat
 
 from .conftest import FakeServer, json_response, run, sse_response, to_list
 

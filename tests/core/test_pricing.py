@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmprep.pricing import PRICES, ModelPrice, UnknownModelError, estimate_cost, price_of
+from llmprep.core.pricing import PRICES, ModelPrice, UnknownModelError, estimate_cost, price_of
 
 tokens = st.integers(min_value=0, max_value=10**9)
 

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     LLMError,
     LLMTimeoutError,
     RateLimitError,
     ScriptExhaustedError,
     ServerError,
 )
-from llmprep.llm import StreamEnd, TextDelta, ToolCallEvent, collect
-from llmprep.messages import (
+from llmprep.core.llm import StreamEnd, TextDelta, ToolCallEvent, collect
+from llmprep.core.messages import (
     Completion,
     GenerationSettings,
     Message,
@@ -26,8 +26,8 @@ from llmprep.messages import (
     ToolSpec,
     Usage,
 )
-from llmprep.scripted import Fault, Reply, ReplyLike, ScriptedLLM, as_reply, chunk_text
-from llmprep.tokens import count_message_tokens, count_tokens
+from llmprep.core.scripted import Fault, Reply, ReplyLike, ScriptedLLM, as_reply, chunk_text
+from llmprep.core.tokens import count_message_tokens, count_tokens
 
 from .conftest import run, to_list
 

@@ -15,8 +15,8 @@ import tiktoken.load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmprep.messages import Message, ToolCall
-from llmprep.tokens import (
+from llmprep.core.messages import Message, ToolCall
+from llmprep.core.tokens import (
     REPLY_PRIMING_TOKENS,
     TOKENS_PER_MESSAGE,
     TiktokenTokenizer,

@@ -15,14 +15,14 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 
+from llmprep.book.plotting import PALETTE
 from llmprep.foundations import figures
 from llmprep.foundations.figures import MemoryStack
 from llmprep.foundations.kv_cache import compare_attention_variants, kv_cache_bytes
+from llmprep.foundations.model_shapes import LLAMA_3_1_8B, LLAMA_3_1_70B, MODEL_SHAPES
 from llmprep.foundations.sampling import softmax
 from llmprep.foundations.scaling import chinchilla_loss
-from llmprep.foundations.shapes import LLAMA_3_1_8B, LLAMA_3_1_70B, MODEL_SHAPES
 from llmprep.foundations.tokenizer_comparison import TokenCount
-from llmprep.plotting import PALETTE
 
 matplotlib.use("Agg")
 

@@ -13,6 +13,14 @@ from llmprep.foundations.kv_cache import (
     max_cached_tokens,
 )
 from llmprep.foundations.minilm import MiniLMConfig, model_dir
+from llmprep.foundations.model_shapes import (
+    LLAMA_3_1_8B,
+    LLAMA_3_1_70B,
+    MISTRAL_7B,
+    MODEL_SHAPES,
+    QWEN2_5_7B,
+    ModelShape,
+)
 from llmprep.foundations.params import (
     GB,
     GIB,
@@ -22,14 +30,6 @@ from llmprep.foundations.params import (
     param_count,
     safetensors_param_count,
     weights_bytes,
-)
-from llmprep.foundations.shapes import (
-    LLAMA_3_1_8B,
-    LLAMA_3_1_70B,
-    MISTRAL_7B,
-    MODEL_SHAPES,
-    QWEN2_5_7B,
-    ModelShape,
 )
 
 # -----------------------------------------------------------------------------

@@ -7,7 +7,15 @@ Each module teaches one idea and runs offline:
   greedy and beam search).
 - `bpe`: a byte-level BPE tokenizer you can train in seconds.
 - `tokenizer_comparison`: the same texts counted by three tokenizers.
-- `shapes`, `params`, `kv_cache`: parameter, weight and KV-cache arithmetic on real model shapes.
+- `model_shapes`, `params`, `kv_cache`: parameter, weight and KV-cache arithmetic on real model
+  shapes.
 - `scaling`: the Kaplan and Chinchilla scaling laws with their published constants.
 - `tiny_lm`: a character-level language model with hand-written backprop.
+- `decoder`: a Llama-style decoder (RMSNorm, RoPE, grouped-query attention with a KV cache,
+  SwiGLU) whose incremental decoding equals full recomputation, checked against Hugging Face.
+- `flash_attention`: online softmax, tiled attention and split-KV decoding, equal to plain
+  attention, with the IO counts that make FlashAttention fast.
+- `moe`: mixture-of-experts routing (softmax and sigmoid top-k, shared experts, capacity,
+  auxiliary-loss-free balancing) and the share of experts a batch touches.
+- `rope_scaling`: RoPE frequencies and the context-extension schemes (PI, NTK, YaRN, Llama 3).
 """

@@ -1,7 +1,7 @@
 """The figures of "How LLMs work", as functions the chapter and the slide deck both call.
 
 Each function takes data (or the few parameters that produce it), draws one figure in the
-house style (:mod:`llmprep.plotting`) and returns it. Nothing is computed here that the
+house style (:mod:`llmprep.book.plotting`) and returns it. Nothing is computed here that the
 chapter should teach: token counts, KV-cache sizes and losses come from the other
 `llmprep.foundations` modules, and the chapter shows those calls.
 
@@ -23,17 +23,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
+from llmprep.book.plotting import PALETTE
 from llmprep.foundations.kv_cache import AttentionVariant, kv_cache_bytes
+from llmprep.foundations.model_shapes import ModelShape
+from llmprep.foundations.params import GB, GIB
 from llmprep.foundations.sampling import min_p_filter, softmax, top_k_filter, top_p_filter
 from llmprep.foundations.scaling import CHINCHILLA, ChinchillaFit, chinchilla_loss
-from llmprep.foundations.shapes import ModelShape
 from llmprep.foundations.tokenizer_comparison import TokenCount
-from llmprep.plotting import PALETTE
 
 type FloatArray = NDArray[np.float64]
 
-GIB = 1024**3
-GB = 10**9
 DROPPED = "#c8ccd1"  # light grey for tokens a filter removed
 
 

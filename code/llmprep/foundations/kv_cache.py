@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from llmprep.foundations.shapes import ModelShape
+from llmprep.foundations.model_shapes import ModelShape
 
 
 def kv_cache_bytes(

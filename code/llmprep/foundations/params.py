@@ -25,10 +25,10 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from llmprep.foundations.shapes import ModelShape
+from llmprep.foundations.model_shapes import ModelShape
 
-GIB = 1024**3
-GB = 10**9
+GIB = 1024**3  # a gibibyte: how GPU memory and KV caches are usually sized
+GB = 10**9  # a gigabyte: how weight files and model cards are usually sized
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,14 +71,18 @@ def load_wordpiece() -> Tokenizer:
     return tok
 
 
-def count_tokens(
+def count_per_tokenizer(
     texts: Mapping[str, str],
     *,
     bpe: BPETokenizer,
     cl100k: tiktoken.Encoding,
     wordpiece: Tokenizer,
 ) -> list[TokenCount]:
-    """Count tokens of every text under the three tokenizers (no special tokens added)."""
+    """Count tokens of every text under each of the three tokenizers (no special tokens added).
+
+    One row per text and tokenizer. Not to be confused with `llmprep.core.tokens.count_tokens`,
+    which counts one text under the tokenizer the core uses for budgets and prices.
+    """
     rows: list[TokenCount] = []
     unk_id = wordpiece.token_to_id("[UNK]")
     if unk_id is None:
@@ -113,7 +117,7 @@ def compare_tokenizers(
         [(r.sample, r.tokenizer, r.n_tokens) for r in rows][:3]
         # [("English", "tiny BPE (512)", ...), ("English", "cl100k_base", 11), ...]
     """
-    return count_tokens(
+    return count_per_tokenizer(
         texts,
         bpe=train(train_text, vocab_size),
         cl100k=load_cl100k(),

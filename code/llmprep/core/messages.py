@@ -5,7 +5,7 @@ Every provider's chat API has the same shape underneath its JSON:
     [Message, Message, ...] + tools + settings  --LLM-->  Completion (text, tool calls, usage)
 
 These types name that shape once, with no provider in sight. The adapters in
-`llmprep.providers` translate them to and from each API's wire format; the scripted model
+`llmprep.core.providers` translate them to and from each API's wire format; the scripted model
 uses them directly. They are frozen dataclasses: a conversation is a value you can log,
 compare and replay, and nothing downstream can edit a message after it was sent.
 
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from llmprep.errors import ToolArgumentsError
+from llmprep.core.errors import ToolArgumentsError
 
 type Role = Literal["system", "user", "assistant", "tool"]
 type FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "other"]

@@ -25,8 +25,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from llmprep.errors import LLMError
-from llmprep.messages import (
+from llmprep.core.errors import LLMError
+from llmprep.core.messages import (
     DEFAULT_SETTINGS,
     Completion,
     FinishReason,

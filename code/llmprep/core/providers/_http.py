@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from llmprep.errors import (
+from llmprep.core.errors import (
     AuthenticationError,
     BadRequestError,
     LLMError,

@@ -1,9 +1,9 @@
 """One house style for every figure in the book.
 
-Every chapter calls :func:`use_house_style` in its hidden setup cell, so figures share fonts,
-sizes and colours, and look the same in the web book, the PDF and the slides. The palette is
-Okabe and Ito's eight colours, chosen to stay distinguishable for the common forms of colour
-blindness; text sizes are set for a figure printed about 15 cm wide.
+Every chapter's hidden setup cell applies it, through `llmprep.book.setup_chapter`, so figures
+share fonts, sizes and colours, and look the same in the web book, the PDF and the slides. The
+palette is Okabe and Ito's eight colours, chosen to stay distinguishable for the common forms of
+colour blindness; text sizes are set for a figure printed about 15 cm wide.
 
 What it does not do: choose chart types, or style figures made outside matplotlib.
 """
