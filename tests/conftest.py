@@ -8,7 +8,7 @@ import pytest
 from hypothesis import settings
 
 from bookbuild.build import BuildOptions, BuildReport, build
-from bookbuild.golden import build_fixture
+from tests.builder.golden_files import build_fixture
 
 # Property tests draw the same examples on every run, so a failure in CI reproduces locally.
 settings.register_profile("book", derandomize=True, deadline=None)
@@ -27,6 +27,6 @@ def fixture_book_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def real_book() -> BuildReport:
     """The real book, built from this checkout (the freeze cache makes rebuilds cheap)."""
-    report = build(ROOT, BuildOptions(log=lambda _: None))
+    report = build(ROOT, BuildOptions(quiet=True))
     assert report.output is not None
     return report

@@ -4,7 +4,7 @@ Each case runs pandoc with one filter on a sample from ``tests/builder/golden/``
 result with the file in ``expected/``. After a deliberate change to a filter, regenerate and read
 the diff before committing::
 
-    make golden            # or: python -m bookbuild.golden --update
+    make golden            # or: python -m tests.builder.golden_files --update
     git diff tests/builder/golden/expected
 
 The page template has golden files too: the HTML pages of the fixture book
@@ -21,9 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pandoc import filter_path, run_pandoc
+from bookbuild.pandoc import filter_path, run_pandoc
 
-GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "builder" / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXTURE_BOOK = GOLDEN.parent / "fixture_book"
 PAGES = GOLDEN / "expected" / "pages"
 
@@ -48,6 +48,7 @@ CASES = (
     Case("callouts.md", ("callouts.lua",), "typst", "callouts.typ"),
     Case("book.md", ("book.lua",), "html5", "book.html"),
     Case("book.md", ("book.lua",), "typst", "book.typ"),
+    Case("chapters.md", ("chapters.lua",), "typst", "chapters.typ"),
 )
 
 
@@ -89,12 +90,12 @@ def page_diffs(site: Path) -> list[str]:
 
 def build_fixture(target: Path) -> Path:
     """Build a copy of the fixture book in ``target``; returns its ``_book`` folder."""
-    from .build import BuildOptions, build
+    from bookbuild.build import BuildOptions, build
 
     shutil.copytree(
         FIXTURE_BOOK, target, ignore=shutil.ignore_patterns("_book", "_freeze", ".build")
     )
-    build(target, BuildOptions(log=lambda _: None))
+    build(target, BuildOptions(quiet=True))
     return target / "_book"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bookbuild.assemble import assemble, fence_for
 from bookbuild.errors import BuildError
+from bookbuild.execute import ExecutedChapter
 from bookbuild.qmd import parse_qmd
 
 SVG = '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n<svg></svg>'
@@ -25,9 +26,14 @@ def display(data: dict[str, Any]) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
+def ran(outputs: list[list[dict[str, Any]]], inline: list[str] | None = None) -> ExecutedChapter:
+    """What executing a document produced: per-cell outputs and inline values."""
+    return ExecutedChapter(outputs, inline or [], [], [], [])
+
+
 def one_cell(options: str, outputs: list[dict[str, Any]], code: str = "x = 1") -> str:
     doc = parse_qmd(f"```{{python}}\n{options}{code}\n```\n", "ch/a.qmd")
-    return assemble(doc, [outputs]).markdown
+    return assemble(doc, ran([outputs])).markdown
 
 
 def test_default_cell_shows_code_and_output() -> None:
@@ -91,7 +97,7 @@ def test_figure_cell_becomes_numbered_figure_with_alt_text() -> None:
         '```{python}\n#| label: fig-x\n#| fig-cap: "Cap"\n#| fig-alt: "Alt \\"q\\""\nplot()\n```\n',
         "chapters/a.qmd",
     )
-    result = assemble(doc, [[display({"image/svg+xml": SVG, "text/plain": "<Figure>"})]])
+    result = assemble(doc, ran([[display({"image/svg+xml": SVG, "text/plain": "<Figure>"})]]))
     path = "chapters/a_files/figure-html/fig-x-1.svg"
     assert f'![Cap]({path}){{#fig-x fig-alt="Alt \\"q\\""}}' in result.markdown
     assert result.figures[path] == b"<svg></svg>"  # declaration and DOCTYPE stripped
@@ -102,13 +108,13 @@ def test_figure_cell_must_make_exactly_one_figure() -> None:
         '```{python}\n#| label: fig-x\n#| fig-cap: "Cap"\n#| fig-alt: "Alt"\nx\n```\n', "a.qmd"
     )
     with pytest.raises(BuildError, match="exactly one figure, produced 0"):
-        assemble(doc, [[stdout("no plot")]])
+        assemble(doc, ran([[stdout("no plot")]]))
 
 
 def test_unlabelled_figure_without_caption_is_an_error() -> None:
     doc = parse_qmd("```{python}\nplot()\n```\n", "a.qmd")
     with pytest.raises(BuildError, match="lacks fig-cap"):
-        assemble(doc, [[display({"image/png": "iVBORw0KGgo="})]])
+        assemble(doc, ran([[display({"image/png": "iVBORw0KGgo="})]]))
 
 
 def test_table_cell_is_wrapped_with_its_caption() -> None:
@@ -116,7 +122,7 @@ def test_table_cell_is_wrapped_with_its_caption() -> None:
         '```{python}\n#| label: tbl-t\n#| tbl-cap: "Rows"\n#| output: asis\nprint(t)\n```\n',
         "a.qmd",
     )
-    md = assemble(doc, [[stdout("| a |\n|---|\n| 1 |\n")]]).markdown
+    md = assemble(doc, ran([[stdout("| a |\n|---|\n| 1 |\n")]])).markdown
     assert '::: {#tbl-t tbl-cap="Rows"}' in md
     assert "| 1 |" in md
 
@@ -132,7 +138,7 @@ def test_rich_outputs_prefer_markdown_then_html_with_fallback() -> None:
 
 def test_front_matter_title_becomes_heading_when_missing() -> None:
     doc = parse_qmd('---\ntitle: "From YAML"\n---\n\nText.\n', "a.qmd")
-    assert "# From YAML" in assemble(doc, []).markdown
+    assert "# From YAML" in assemble(doc, ran([])).markdown
 
 
 @pytest.mark.parametrize(
@@ -158,3 +164,12 @@ def test_split_stream_outputs_are_joined_before_rendering() -> None:
     )
     assert "| a |\n|---|\n" in md
     assert md.count("| 1 |") == 1
+
+
+def test_inline_values_replace_the_expressions() -> None:
+    doc = parse_qmd("A `{python} n` and `{python} f'{x:.1f}'` here.\n\n```{python}\nn = 2\n```\n"
+                    "Then `{python} n * 2`.\n", "ch/a.qmd")  # fmt: skip
+    md = assemble(doc, ran([[]], ["2", "1.5", "**4**"])).markdown
+    assert md.startswith("A 2 and 1.5 here.")
+    assert "Then **4**." in md
+    assert "{python}" not in md

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.golden import build_fixture, page_diffs
 from bookbuild.linkcheck import check_links
+from tests.builder.golden_files import build_fixture, page_diffs
 
 from .conftest import copy_fixture, quiet_build
 
@@ -150,3 +150,21 @@ def test_rebuild_with_nothing_changed_executes_nothing(tmp_path: Path) -> None:
         (root / "chapters/two.qmd").read_text().replace("sum(", "max(")
     )
     assert quiet_build(root).executed == ["chapters/two.qmd"]
+
+
+def test_repo_actions_link_each_page_to_its_source(tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path / "book")
+    config = root / "_quarto.yml"
+    config.write_text(
+        config.read_text().replace(
+            "  downloads: [pdf, epub]\n",
+            "  downloads: [pdf, epub]\n  repo-url: https://example.org/me/book/\n"
+            "  repo-actions: [edit, issue]\n",
+        )
+    )
+    quiet_build(root)
+    one = page(root / "_book", "chapters/one.html")
+    assert (
+        '<a href="https://example.org/me/book/edit/main/chapters/one.qmd">Edit this page</a>' in one
+    )
+    assert 'href="https://example.org/me/book/issues/new?title=1%E2%80%82Chapter%20One' in one

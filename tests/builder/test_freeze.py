@@ -15,9 +15,16 @@ Some prose.
 
 ```{python}
 import os
+import sys
 from pathlib import Path
-print(Path("data/values.txt").read_text().strip(), len(os.listdir("extra")))
+
+sys.path.insert(0, "code")
+import toypkg.used
+
+print(Path("data/values.txt").read_text().strip(), len(os.listdir("extra")), toypkg.used.VERSION)
 ```
+
+The version is `{python} toypkg.used.VERSION`.
 """
 
 
@@ -28,7 +35,9 @@ def book(make_book: MakeBook) -> Path:
             "index.qmd": CHAPTER,
             "data/values.txt": "1 2 3",
             "extra/a.txt": "",
-            "code/llmprep/__init__.py": "VERSION = 1\n",
+            "code/toypkg/__init__.py": "",
+            "code/toypkg/used.py": "VERSION = 1\n",
+            "code/toypkg/unused.py": "VERSION = 1\n",
             "requirements.lock": "numpy==2.0\n",
             "prose.qmd": "# Prose only\n\nNo cells here.\n",
         }
@@ -50,8 +59,11 @@ def test_unchanged_book_executes_nothing(book: Path) -> None:
 
 
 def test_prose_edit_does_not_reexecute(book: Path) -> None:
-    assert executed_after(book, "index.qmd", CHAPTER.replace("Some prose.", "New prose.")) == []
-    assert "New prose." in (book / "_book" / "index.html").read_text()
+    edited = CHAPTER.replace("Some prose.", "New prose.").replace("The version", "Its version")
+    assert executed_after(book, "index.qmd", edited) == []
+    page = (book / "_book" / "index.html").read_text()
+    assert "New prose." in page
+    assert "Its version is 1." in page
 
 
 def test_code_edit_reexecutes(book: Path) -> None:
@@ -70,8 +82,25 @@ def test_new_file_in_listed_folder_reexecutes(book: Path) -> None:
     assert executed_after(book, "extra/b.txt", "") == ["index.qmd"]
 
 
-def test_package_edit_reexecutes(book: Path) -> None:
-    assert executed_after(book, "code/llmprep/__init__.py", "VERSION = 2\n") == ["index.qmd"]
+def test_edit_of_an_imported_module_reexecutes(book: Path) -> None:
+    assert executed_after(book, "code/toypkg/used.py", "VERSION = 2\n") == ["index.qmd"]
+    assert "The version is 2." in (book / "_book" / "index.html").read_text()
+
+
+def test_edit_of_a_module_nobody_imported_does_not(book: Path) -> None:
+    assert executed_after(book, "code/toypkg/unused.py", "VERSION = 2\n") == []
+
+
+def test_inline_code_edit_reexecutes(book: Path) -> None:
+    edited = CHAPTER.replace("`{python} toypkg.used.VERSION`", "`{python} toypkg.used.VERSION + 1`")
+    assert executed_after(book, "index.qmd", edited) == ["index.qmd"]
+    assert "The version is 2." in (book / "_book" / "index.html").read_text()
+
+
+def test_figure_size_from_quarto_yml_is_part_of_the_key(book: Path) -> None:
+    config = book / "_quarto.yml"
+    config.write_text(config.read_text() + "format:\n  html:\n    fig-width: 5\n")
+    assert quiet_build(book).executed == ["index.qmd"]
 
 
 def test_lock_edit_reexecutes(book: Path) -> None:
@@ -86,3 +115,31 @@ def test_corrupt_entry_is_a_miss(book: Path) -> None:
     entry = next((book / "_freeze").rglob("bookbuild.json"))
     entry.write_text("{not json")
     assert quiet_build(book).executed == ["index.qmd"]
+
+
+def test_one_modules_edit_reexecutes_only_the_chapters_that_imported_it(
+    make_book: MakeBook,
+) -> None:
+    def chapter(module: str) -> str:
+        return (
+            f"# {module}\n\n```{{python}}\nimport sys\nsys.path.insert(0, '..')\n"
+            f"import pkg.{module} as m\nprint(m.VALUE)\n```\n"
+        )
+
+    root = make_book(
+        {
+            "index.qmd": "# Home\n",
+            "chapters/a.qmd": chapter("a"),
+            "chapters/b.qmd": chapter("b"),
+            "pkg/__init__.py": "",
+            "pkg/a.py": "VALUE = 'a1'\n",
+            "pkg/b.py": "VALUE = 'b1'\n",
+        }
+    )
+    assert sorted(quiet_build(root).executed) == ["chapters/a.qmd", "chapters/b.qmd"]
+    assert executed_after(root, "pkg/b.py", "VALUE = 'b2'\n") == ["chapters/b.qmd"]
+    assert "b2" in (root / "_book" / "chapters" / "b.html").read_text()
+    assert executed_after(root, "pkg/__init__.py", "# shared by both\n") == [
+        "chapters/a.qmd",
+        "chapters/b.qmd",
+    ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookbuild.golden import CASES, Case, diff
+from tests.builder.golden_files import CASES, Case, diff
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.sample}->{c.to}")

@@ -1,7 +1,8 @@
 """Slide decks without a browser: front matter, execution errors, and the HTML pandoc writes.
 
 The decks' behaviour in a real browser (navigation, notes, PDF handouts, accessibility) is
-tested in ``tests/browser/test_slides.py``.
+tested in ``tests/browser/test_slides.py``, and the book's own decks in ``tests/book/``
+(``test_sources_slides.py``, ``test_outputs_slides.py``).
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import slides
+from bookbuild import toolchain
 from bookbuild.errors import BuildError
-from bookbuild.execute import apply_environment, execute_document, kernel_environment
-from bookbuild.pandoc import api_version
-from bookbuild.project import load_project
-from bookbuild.qmd import parse_qmd, quarto_names, read_qmd
+from bookbuild.execute import execute_document
+from bookbuild.formats import slides
+from bookbuild.qmd import parse_qmd, read_qmd
 
-from .conftest import MakeBook, quiet_build, write_book
-
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import MakeBook, deck_context, kernel_settings, quiet_build, write_book
 
 DECK = """\
 ---
@@ -117,7 +115,6 @@ NOTES = [
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A tiny book with the demo deck, rendered to HTML (executed, not printed: no browser)."""
     base = tmp_path_factory.mktemp("slides")
-    apply_environment(kernel_environment(base / "state"))
     root = write_book(
         base / "book", {"index.qmd": "# Home\n", "slides/demo.qmd": DECK}, ["index.qmd"]
     )
@@ -126,16 +123,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def render(root: Path, path: str, work: Path) -> str:
     doc = read_qmd(root, path)
-    work.mkdir(parents=True, exist_ok=True)
-    executed = execute_document(doc, root, timeout=60)
-    return slides.render_deck(load_project(root), doc, executed, api_version(), work)
+    executed = execute_document(doc, root, kernel_settings(work / "state"))
+    ctx = deck_context(root, [doc], {doc.path: executed}, work)
+    return slides.render_deck(ctx, doc).decode("utf-8")
 
 
 def test_a_failing_cell_fails_the_build_naming_the_deck_line(make_book: MakeBook) -> None:
     deck = "---\ntitle: X\nformat: revealjs\n---\n\n## One\n\n```{python}\nx = 1\n1 / 0\n```\n"
     root = make_book({"index.qmd": "# Home\n", "slides/x.qmd": deck}, ["index.qmd"])
     with pytest.raises(BuildError) as caught:
-        quiet_build(root)
+        quiet_build(root, formats=("revealjs",))
     assert caught.value.location == "slides/x.qmd:10"
     assert "ZeroDivisionError" in caught.value.detail
 
@@ -208,7 +205,6 @@ def test_rendering_is_deterministic(demo: tuple[Path, str], tmp_path: Path) -> N
 
 
 def test_unknown_cross_reference_and_citations_name_the_line(tmp_path: Path) -> None:
-    apply_environment(kernel_environment(tmp_path / "state"))
     deck = "---\ntitle: X\nformat: revealjs\n---\n\n## One\n\nSee @fig-missing.\n"
     root = write_book(tmp_path / "a", {"index.qmd": "# H\n", "slides/x.qmd": deck}, ["index.qmd"])
     with pytest.raises(BuildError, match="unknown cross-reference '@fig-missing'") as caught:
@@ -251,21 +247,11 @@ def test_options_under_format_revealjs_win_and_translate_to_reveal() -> None:
     assert (config["width"], config["height"]) == (1050, 700)
 
 
-def test_every_deck_of_the_book_uses_quarto_names_only() -> None:
-    names = set(quarto_names()["document_options"])
-    decks = sorted((ROOT / "slides").glob("*.qmd"))
-    assert decks, "the book has no decks"
-    for path in decks:
-        doc = read_qmd(ROOT, path.relative_to(ROOT).as_posix())
-        options = slides.deck_options(doc)  # raises on anything unsupported
-        assert set(options) <= names
-
-
 def test_missing_chromium_is_a_clear_build_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    monkeypatch.setattr(slides, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(toolchain, "CHROMIUM", "/nonexistent/chromium")
     with pytest.raises(BuildError, match="install the Debian package chromium"):
-        slides.chromium_path()
+        toolchain.chromium_path()
 
 
 def test_pdf_dates_are_fixed_without_moving_bytes() -> None:

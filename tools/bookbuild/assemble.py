@@ -5,6 +5,7 @@ Each cell becomes what Quarto would print for it:
 * its code (unless ``echo: false``), folded behind a "Code" summary with ``code-fold``;
 * its outputs (unless ``output: false``): text in ``.cell-output`` blocks, ``output: asis`` text
   spliced in as Markdown, figures as images, rich Markdown/HTML displays;
+* each inline expression becomes its value (Markdown), as computed in the kernel;
 * a cell labelled ``fig-…`` becomes one numbered figure with its ``fig-cap`` and ``fig-alt``;
   a cell labelled ``tbl-…`` wraps its table output in a ``#tbl-…`` Div carrying ``tbl-cap``.
 
@@ -21,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BuildError
+from .execute import ANSI, ExecutedChapter
+from .project import source_stem
 from .qmd import Cell, Document, Markdown
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGE_TYPES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
 
 
@@ -54,7 +56,7 @@ def _code_block(text: str, classes: str) -> str:
     return f"{fence} {{{classes}}}\n{text}\n{fence}\n"
 
 
-def assemble(doc: Document, outputs: list[list[dict[str, Any]]]) -> Assembled:
+def assemble(doc: Document, executed: ExecutedChapter) -> Assembled:
     """Markdown for the whole chapter (front matter included) with outputs in place."""
     result = Assembled(markdown="")
     parts: list[str] = []
@@ -63,11 +65,13 @@ def assemble(doc: Document, outputs: list[list[dict[str, Any]]]) -> Assembled:
         if "title" in doc.meta and not _has_level1(doc):
             parts.append(f"# {doc.meta['title']}\n\n")
     cell_index = 0
+    values = iter(executed.inline)
     for block in doc.blocks:
         if isinstance(block, Markdown):
-            parts.append(block.text)
+            parts.append(block.substitute([next(values) for _ in block.inlines]))
             continue
-        parts.append(_cell_markdown(doc, block, outputs[cell_index], cell_index, result))
+        outputs = executed.outputs[cell_index] if executed.outputs else []
+        parts.append(_cell_markdown(doc, block, outputs, cell_index, result))
         cell_index += 1
     result.markdown = "".join(parts)
     return result
@@ -117,14 +121,14 @@ def _outputs(
         if kind == "stream":
             if output.get("name") == "stderr" and cell.option("warning", True) is False:
                 continue
-            text = _ANSI.sub("", _text(output.get("text", "")))
+            text = ANSI.sub("", _text(output.get("text", "")))
             if asis and output.get("name") == "stdout":
                 pieces.append(text)
             elif text.strip():
                 stream = ".cell-output .cell-output-" + str(output.get("name", "stdout"))
                 pieces.append(f"::: {{{stream}}}\n{_code_block(text.rstrip(), '.text')}:::\n")
         elif kind == "error":
-            trace = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+            trace = ANSI.sub("", "\n".join(output.get("traceback", [])))
             pieces.append(
                 f"::: {{.cell-output .cell-output-error}}\n{_code_block(trace, '.text')}:::\n"
             )
@@ -211,7 +215,7 @@ def _figure(
             doc.path,
             cell.line,
         )
-    stem = doc.path.rsplit(".", 1)[0]
+    stem = source_stem(doc.path)
     name = cell.label or f"cell-{index + 1}"
     path = f"{stem}_files/figure-html/{name}-{number}.{_IMAGE_TYPES[mime]}"
     text = _text(payload)

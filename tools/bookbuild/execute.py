@@ -1,16 +1,15 @@
 """Run a chapter's Python cells in a fresh Jupyter kernel and keep their outputs.
 
 One kernel per chapter, cells in order, so later cells see earlier cells' variables -- exactly what
-a reader gets running the chapter as a notebook. Before the chapter's own cells the builder runs a
-hidden setup cell that
-
-* changes to the chapter's folder (Quarto's default ``execute-dir: file``),
-* makes matplotlib figures deterministic SVG (fixed hash salt, no date, glyphs as paths), and
-* installs an audit hook that records every project file the chapter opens or lists, so the
-  freeze cache (:mod:`bookbuild.freeze`) knows which data files the output depends on.
+a reader gets running the chapter as a notebook. Inline expressions are evaluated in the same
+kernel, in document order: each sees the cells above it. Before the chapter's own cells a hidden
+setup cell calls :func:`bookbuild.kernel.setup` (working folder, deterministic figures at the
+book's size, the audit hook); after them :func:`bookbuild.kernel.report` says which project
+files the chapter read and which project modules it imported, for the freeze.
 
 A failing cell stops the build with ``chapter.qmd:LINE`` (the line inside the cell, taken from the
-traceback), the cell's code and the traceback, unless the cell says ``#| error: true``.
+traceback), the cell's code and the traceback, unless the cell says ``#| error: true``; a failing
+inline expression names its own line.
 """
 
 from __future__ import annotations
@@ -25,113 +24,102 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
-from .qmd import Cell, Document
+from .kernel import INLINE_MARKER, REPORT_MARKER
+from .qmd import Cell, Document, Inline, Markdown
 
-EXECUTION_VERSION = "6"  # bump when the setup code or output handling changes
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+EXECUTION_VERSION = "7"  # bump when output handling changes (kernel.py is hashed by content)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py")
 _CELL_FRAME = re.compile(r"Cell In\[\d+\], line (\d+)")
-_REPORT_MARKER = "__bookbuild_reads__"
 IGNORED_DIRS = (".venv", "_freeze", "_book", ".build", "node_modules", ".git")
-
-_SETUP = """\
-import json as _bb_json, os as _bb_os, sys as _bb_sys
-_bb_os.chdir({cwd!r})
-_bb_root = {root!r}
-_bb_skip = tuple(_bb_os.path.join(_bb_root, d) + _bb_os.sep for d in {ignored!r})
-_bb_reads, _bb_lists = set(), set()
-
-def _bb_audit(event, args):
-    # Record project files read (not written) and folders listed; never raise.
-    try:
-        if event == "open":
-            path, mode = args[0], args[1]
-            if mode is not None and "r" not in mode and "+" not in mode:
-                return
-            target = _bb_reads
-        elif event in ("os.listdir", "os.scandir"):
-            # The import system lists sys.path folders to cache them; that is not the chapter
-            # looking at a folder's contents.
-            caller = _bb_sys._getframe(1).f_globals.get("__name__", "")
-            if caller.startswith("importlib"):
-                return
-            path, target = args[0], _bb_lists
-        else:
-            return
-        if isinstance(path, int):
-            return
-        path = _bb_os.path.abspath(_bb_os.fsdecode(path if path is not None else "."))
-        inside = path.startswith(_bb_root + _bb_os.sep) and not path.startswith(_bb_skip)
-        if inside and "__pycache__" not in path:
-            target.add(_bb_os.path.relpath(path, _bb_root))
-    except Exception:
-        pass
-
-_bb_sys.addaudithook(_bb_audit)
-import matplotlib as _bb_mpl
-_bb_mpl.rcParams.update({{"svg.hashsalt": "bookbuild", "svg.fonttype": "path",
-                         "figure.figsize": {figsize!r}}})
-get_ipython().run_line_magic("matplotlib", "inline")  # so a returned Figure is displayed
-get_ipython().run_line_magic("config", "InlineBackend.figure_formats = ['svg']")
-_bb_kwargs = {{"bbox_inches": "tight", "metadata": {{"Date": None}}}}
-get_ipython().run_line_magic("config", f"InlineBackend.print_figure_kwargs = {{_bb_kwargs!r}}")
-"""
-# Only real files and folders count: the import system also "opens" synthetic sys.path entries
-# (such as an editable install's path hook), which are not inputs of the chapter.
-_REPORT = (
-    f"print({_REPORT_MARKER!r} + _bb_json.dumps(["
-    "sorted(p for p in _bb_reads if _bb_os.path.isfile(_bb_os.path.join(_bb_root, p))), "
-    "sorted(p for p in _bb_lists if _bb_os.path.isdir(_bb_os.path.join(_bb_root, p)))]))"
-)
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutedChapter:
-    """What executing a chapter produced: outputs per cell, and the project files it touched."""
+    """What executing a chapter produced, and what it depended on."""
 
     outputs: list[list[dict[str, Any]]]  # one nbformat output list per cell of the document
+    inline: list[str]  # the value of each inline expression, as Markdown, in document order
     reads: list[str]  # project-relative files the chapter opened for reading
     listings: list[str]  # project-relative folders it listed
+    modules: list[str]  # project-relative source files of the modules it imported
+
+    @staticmethod
+    def empty() -> ExecutedChapter:
+        return ExecutedChapter([], [], [], [], [])
 
 
-def setup_code(root: Path, cwd: Path, figsize: tuple[float, float] = (7.0, 4.2)) -> str:
-    return _SETUP.format(cwd=str(cwd), root=str(root), ignored=IGNORED_DIRS, figsize=list(figsize))
+@dataclass(frozen=True, slots=True)
+class KernelSettings:
+    """Everything about the kernel that can change a chapter's output (part of its key)."""
+
+    figsize: tuple[float, float]
+    env: dict[str, str]  # environment variables given to the kernel (paths under the state dir)
+    timeout: float = 600.0
+
+    def portable(self, root: Path) -> dict[str, Any]:
+        """The settings without this checkout's absolute path (the freeze moves with it)."""
+        env = {k: v.replace(str(root), "<root>") for k, v in sorted(self.env.items())}
+        return {"figsize": list(self.figsize), "env": env}
 
 
-def execute_document(
-    doc: Document,
-    root: Path,
-    *,
-    timeout: float = 600,
-    figsize: tuple[float, float] = (7.0, 4.2),
-) -> ExecutedChapter:
-    """Execute every cell of ``doc`` (those with ``eval: false`` are skipped) in one kernel."""
+def setup_code(root: Path, cwd: Path, figsize: tuple[float, float]) -> str:
+    args = [str(cwd), str(root), list(figsize), list(IGNORED_DIRS)]
+    call = ", ".join(json.dumps(a) for a in args)
+    return f"import bookbuild.kernel as _bb_kernel\n_bb_kernel.setup({call})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One notebook cell of the run: a chapter cell, a batch of inline expressions, or ours."""
+
+    kind: str  # "setup" | "cell" | "inline" | "report"
+    cell: Cell | None = None
+    inlines: tuple[Inline, ...] = ()
+
+
+def _plan(doc: Document) -> list[_Step]:
+    steps = [_Step("setup")]
+    for block in doc.blocks:
+        if isinstance(block, Markdown) and block.inlines:
+            steps.append(_Step("inline", inlines=block.inlines))
+        elif isinstance(block, Cell) and block.option("eval", True) is not False:
+            steps.append(_Step("cell", cell=block))
+    steps.append(_Step("report"))
+    return steps
+
+
+def _source(step: _Step, root: Path, cwd: Path, figsize: tuple[float, float]) -> str:
+    if step.kind == "setup":
+        return setup_code(root, cwd, figsize)
+    if step.kind == "report":
+        return "_bb_kernel.report()"
+    if step.kind == "inline":
+        return f"_bb_kernel.inline({json.dumps([i.code for i in step.inlines])})"
+    assert step.cell is not None
+    return step.cell.source
+
+
+def execute_document(doc: Document, root: Path, settings: KernelSettings) -> ExecutedChapter:
+    """Execute every cell (those with ``eval: false`` are skipped) and inline expression."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    cells = doc.cells
     new_notebook, new_code_cell = _nbformat_v4()
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
     cwd = (root / doc.path).parent
-    nb.cells.append(new_code_cell(setup_code(root, cwd, figsize)))
-    runnable: list[tuple[int, Cell]] = [
-        (i, c) for i, c in enumerate(cells) if c.option("eval", True) is not False
-    ]
-    for _, cell in runnable:
-        nb_cell = new_code_cell(cell.source)
-        if cell.option("error", False):
+    steps = _plan(doc)
+    for step in steps:
+        nb_cell = new_code_cell(_source(step, root, cwd, settings.figsize))
+        if step.cell is not None and step.cell.option("error", False):
             nb_cell.metadata["tags"] = ["raises-exception"]
         nb.cells.append(nb_cell)
-    nb.cells.append(new_code_cell(_REPORT))
 
     client = NotebookClient(
         nb,
-        timeout=timeout,
+        timeout=settings.timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
         # The kernel listens on 127.0.0.1 only; its log would warn about plain TCP on every run.
@@ -139,25 +127,57 @@ def execute_document(
     )
     with ExitStack() as stack:
         try:
-            stack.enter_context(client.setup_kernel())
+            stack.enter_context(client.setup_kernel(env={**os.environ, **settings.env}))
         except Exception as exc:  # no kernel, no chapter: say which chapter could not start
             raise BuildError(f"could not start a Python kernel: {exc}", doc.path) from None
-        for index, nb_cell in enumerate(nb.cells):
-            source_cell = runnable[index - 1][1] if 0 < index <= len(runnable) else None
+        for index, (step, nb_cell) in enumerate(zip(steps, nb.cells, strict=True)):
             try:
                 client.execute_cell(nb_cell, index)
             except CellTimeoutError:
-                raise _cell_error(doc, source_cell, f"timed out after {timeout:g} s", "") from None
+                raise _step_error(
+                    doc, step, f"timed out after {settings.timeout:g} s", ""
+                ) from None
             except CellExecutionError as exc:
-                raise _cell_error(doc, source_cell, "failed", str(exc)) from None
+                raise _step_error(doc, step, "failed", str(exc)) from None
             except DeadKernelError as exc:
-                raise _cell_error(doc, source_cell, "crashed the kernel", str(exc)) from None
+                raise _step_error(doc, step, "crashed the kernel", str(exc)) from None
+    return _collect(doc, steps, nb.cells)
 
-    outputs: list[list[dict[str, Any]]] = [[] for _ in cells]
-    for (i, _), nb_cell in zip(runnable, nb.cells[1:-1], strict=True):
-        outputs[i] = [_plain(o) for o in nb_cell.outputs]
-    reads, listings = _report(nb.cells[-1].outputs, doc.path)
-    return ExecutedChapter(outputs=outputs, reads=reads, listings=listings)
+
+def _collect(doc: Document, steps: list[_Step], cells: list[Any]) -> ExecutedChapter:
+    index = {id(c): i for i, c in enumerate(doc.cells)}
+    outputs: list[list[dict[str, Any]]] = [[] for _ in doc.cells]
+    inline: list[str] = []
+    report: dict[str, list[str]] = {}
+    for step, nb_cell in zip(steps, cells, strict=True):
+        if step.kind == "cell" and step.cell is not None:
+            outputs[index[id(step.cell)]] = [_plain(o) for o in nb_cell.outputs]
+        elif step.kind == "inline":
+            inline += _inline_values(doc, step, nb_cell.outputs)
+        elif step.kind == "report":
+            report = _marked(nb_cell.outputs, REPORT_MARKER, doc.path)
+    return ExecutedChapter(outputs, inline, report["reads"], report["listings"], report["modules"])
+
+
+def _marked(outputs: list[Any], marker: str, path: str) -> Any:
+    for output in outputs:
+        text = output.get("text", "")
+        if output.get("output_type") == "stream" and text.startswith(marker):
+            return json.loads(text[len(marker) :])
+    raise BuildError("the kernel did not report back (did a cell replace print?)", path)
+
+
+def _inline_values(doc: Document, step: _Step, outputs: list[Any]) -> list[str]:
+    values: list[str] = []
+    for inline, result in zip(
+        step.inlines, _marked(outputs, INLINE_MARKER, doc.path), strict=False
+    ):
+        if "error" in result:
+            detail = ANSI.sub("", result["error"]).strip()
+            raise BuildError(f"inline expression `{inline.code}` failed", doc.path, inline.line,
+                             detail)  # fmt: skip
+        values.append(str(result["value"]))
+    return values
 
 
 def _nbformat_v4() -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -183,21 +203,16 @@ def _plain(output: Any) -> dict[str, Any]:
     return data
 
 
-def _report(outputs: list[Any], path: str) -> tuple[list[str], list[str]]:
-    for output in outputs:
-        text = output.get("text", "")
-        if output.get("output_type") == "stream" and text.startswith(_REPORT_MARKER):
-            reads, listings = json.loads(text[len(_REPORT_MARKER) :])
-            return list(reads), list(listings)
-    raise BuildError("the kernel did not report which files the chapter read", path)
-
-
-def _cell_error(doc: Document, cell: Cell | None, what: str, traceback: str) -> BuildError:
+def _step_error(doc: Document, step: _Step, what: str, traceback: str) -> BuildError:
     """A BuildError pointing at the failing line: the cell's first code line plus the
     traceback's line within the cell (IPython prints it as ``Cell In[n], line k``)."""
-    clean = _ANSI.sub("", traceback).strip()
+    clean = ANSI.sub("", traceback).strip()
+    if step.kind == "inline":
+        first = step.inlines[0]
+        return BuildError(f"inline code {what}", doc.path, first.line, clean)
+    cell = step.cell
     if cell is None:
-        return BuildError(f"the builder's setup code {what}", doc.path, None, clean)
+        return BuildError(f"the builder's {step.kind} code {what}", doc.path, None, clean)
     line = cell.line
     if frame := _CELL_FRAME.search(clean):
         line = cell.code_line + int(frame.group(1)) - 1
@@ -212,7 +227,8 @@ def kernel_environment(state_dir: Path) -> dict[str, str]:
     """Environment variables that keep Jupyter, IPython, matplotlib & co. out of ``$HOME``.
 
     Builds are hermetic: everything these tools would cache or configure goes under the build's
-    own state folder, and output does not depend on the machine's user configuration.
+    own state folder, and output does not depend on the machine's user configuration. The
+    variables are given to the kernels (and Chromium), never set in the builder's own process.
     """
     env = {
         "MPLCONFIGDIR": state_dir / "matplotlib",
@@ -237,7 +253,3 @@ def kernel_environment(state_dir: Path) -> dict[str, str]:
         }
     )
     return result
-
-
-def apply_environment(env: dict[str, str]) -> None:
-    os.environ.update(env)

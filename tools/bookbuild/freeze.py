@@ -2,18 +2,21 @@
 
 Quarto's ``_freeze/`` folder keeps executed outputs so a rebuild need not run every cell again. Its
 classic failure is the *stale* freeze: outputs from old code that nobody re-ran. Here a chapter's
-entry is keyed on everything its outputs can depend on:
+entry is keyed on everything its outputs can depend on, and on nothing else:
 
-* the chapter's cells -- their code and the options that change execution (``eval``, ``error``);
-  prose edits do not re-execute anything;
-* the ``llmprep`` package source (every file under ``code/llmprep``);
+* the chapter's cells -- their code and the options that change execution (``eval``, ``error``)
+  -- and its inline expressions; prose edits do not re-execute anything;
+* the kernel settings: the figure size from ``_quarto.yml`` and every environment variable the
+  builder gives the kernel, and the builder's kernel-side code (:mod:`bookbuild.kernel`);
 * the dependency lock (``requirements.lock``) and the Python version;
-* the builder's own execution code (:data:`bookbuild.execute.EXECUTION_VERSION`);
-* every project file the chapter *read* or folder it *listed* while executing, as recorded by
-  the kernel's audit hook, checked by content hash on every build.
+* every project module the chapter *imported* (say ``code/llmprep/rag/bm25.py``), every project
+  file it *read* and every folder it *listed* while executing, as recorded inside the kernel,
+  checked by content hash on every build. An edit to one topic's module re-executes only the
+  chapters that imported it.
 
 If any of these differs, the entry is a miss and the chapter runs again. Entries live in
-``_freeze/<chapter path>/execute-results/bookbuild.json``.
+``_freeze/<chapter path>/execute-results/bookbuild.json``, with no absolute paths in their keys,
+so a freeze copied to another checkout (a CI cache) is still valid there.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .execute import EXECUTION_VERSION, ExecutedChapter, setup_code
+from . import kernel
+from .execute import EXECUTION_VERSION, ExecutedChapter, KernelSettings
+from .project import source_stem
 from .qmd import Document
 
 FREEZE_DIR = "_freeze"
-PACKAGE_DIR = "code/llmprep"
 LOCK_FILE = "requirements.lock"
 
 
@@ -42,7 +46,7 @@ def file_digest(path: Path) -> str:
     """Content hash of a file, or ``"missing"``."""
     try:
         return _sha(path.read_bytes())
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return "missing"
 
 
@@ -54,26 +58,17 @@ def listing_digest(path: Path) -> str:
         return "missing"
 
 
-def tree_digest(root: Path, folder: str) -> str:
-    """Hash of every file under ``folder`` (names and contents), ignoring bytecode caches."""
-    digest = hashlib.sha256()
-    base = root / folder
-    for path in sorted(base.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def static_key(doc: Document, root: Path) -> str:
-    """The part of a chapter's key known before execution (everything but the files it reads)."""
+def static_key(doc: Document, root: Path, settings: KernelSettings) -> str:
+    """The part of a chapter's key known before execution (everything but what it touched)."""
     cells = [[c.source, c.option("eval", True), c.option("error", False)] for c in doc.cells]
     parts = {
         "execution": EXECUTION_VERSION,
-        "setup": setup_code(root, (root / doc.path).parent),
+        "kernel-code": file_digest(Path(kernel.__file__)),
+        "kernel": settings.portable(root),
+        "cwd": Path(doc.path).parent.as_posix(),
         "python": sys.version,
         "cells": cells,
-        "package": tree_digest(root, PACKAGE_DIR) if (root / PACKAGE_DIR).is_dir() else "",
+        "inline": [i.code for i in doc.inlines],
         "lock": file_digest(root / LOCK_FILE),
     }
     return _sha(json.dumps(parts, sort_keys=True).encode())
@@ -84,10 +79,10 @@ class FreezeStore:
     """Reads and writes freeze entries under ``root/_freeze``."""
 
     root: Path
+    settings: KernelSettings
 
     def entry_path(self, doc: Document) -> Path:
-        stem = doc.path.rsplit(".", 1)[0]
-        return self.root / FREEZE_DIR / stem / "execute-results" / "bookbuild.json"
+        return self.root / FREEZE_DIR / source_stem(doc.path) / "execute-results" / "bookbuild.json"
 
     def load(self, doc: Document) -> ExecutedChapter | None:
         """The frozen outputs of ``doc`` if, and only if, every input is unchanged."""
@@ -96,29 +91,38 @@ class FreezeStore:
             entry: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-        if entry.get("key") != static_key(doc, self.root):
+        if entry.get("key") != static_key(doc, self.root, self.settings):
             return None
-        for name, digest in entry.get("reads", {}).items():
-            if file_digest(self.root / name) != digest:
-                return None
+        for group in ("modules", "reads"):
+            for name, digest in entry.get(group, {}).items():
+                if file_digest(self.root / name) != digest:
+                    return None
         for name, digest in entry.get("listings", {}).items():
             if listing_digest(self.root / name) != digest:
                 return None
-        outputs = entry.get("outputs")
+        outputs, inline = entry.get("outputs"), entry.get("inline")
         if not isinstance(outputs, list) or len(outputs) != len(doc.cells):
             return None
+        if not isinstance(inline, list) or len(inline) != len(doc.inlines):
+            return None
         return ExecutedChapter(
-            outputs=outputs, reads=sorted(entry["reads"]), listings=sorted(entry["listings"])
+            outputs=outputs,
+            inline=inline,
+            reads=sorted(entry["reads"]),
+            listings=sorted(entry["listings"]),
+            modules=sorted(entry["modules"]),
         )
 
     def save(self, doc: Document, result: ExecutedChapter) -> None:
         """Store ``result``, written atomically so an interrupted build leaves no torn entry."""
         entry = {
-            "key": static_key(doc, self.root),
+            "key": static_key(doc, self.root, self.settings),
             "source": doc.path,
+            "modules": {n: file_digest(self.root / n) for n in result.modules},
             "reads": {n: file_digest(self.root / n) for n in result.reads},
             "listings": {n: listing_digest(self.root / n) for n in result.listings},
             "outputs": result.outputs,
+            "inline": result.inline,
         }
         path = self.entry_path(doc)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,22 +20,56 @@ _ATTR_AT = {
 
 
 def nodes(tree: Any) -> Iterator[Node]:
-    """Every element (dict with a ``"t"``) in ``tree``, depth first, in document order."""
+    """Every element (dict with a ``"t"``) in ``tree``, depth first, in document order.
+
+    Only lists and element contents are walked (strings and numbers cannot hold elements), which
+    keeps a walk over a whole book fast enough for every no-op build.
+    """
     stack = [tree]
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
+        kind = type(item)
+        if kind is list:
+            stack.extend(item[::-1])
+        elif kind is dict:
             if "t" in item:
                 yield item
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
+                content = item.get("c")
+                if type(content) is list or type(content) is dict:
+                    stack.append(content)
+            else:
+                stack.extend(list(item.values())[::-1])
 
 
 def attr(node: Node) -> list[Any] | None:
     """The ``[id, classes, attributes]`` triple of ``node``, if it has one."""
     index = _ATTR_AT.get(node["t"])
     return node["c"][index] if index is not None else None
+
+
+def classes(node: Node) -> list[str]:
+    a = attr(node)
+    return list(a[1]) if a else []
+
+
+def header_level(node: Node) -> int | None:
+    """The level of a Header node, None for anything else."""
+    return int(node["c"][0]) if node["t"] == "Header" else None
+
+
+def header_inlines(node: Node) -> list[Node]:
+    content: list[Node] = node["c"][2]
+    return content
+
+
+def first_header(blocks: list[Node], level: int) -> Node | None:
+    """The first top-level Header of ``level`` in ``blocks`` (a chapter's title when 1)."""
+    return next((b for b in blocks if header_level(b) == level), None)
+
+
+def div_content(node: Node) -> list[Node]:
+    content: list[Node] = node["c"][1]
+    return content
 
 
 def identifier(node: Node) -> str:
@@ -81,20 +115,22 @@ def stringify(tree: Any) -> str:
     return " ".join("".join(out).split())
 
 
-def map_links(tree: Any, rewrite: Callable[[str], str]) -> None:
-    """Apply ``rewrite`` to every Link target in place."""
+def map_targets(tree: Any, kind: str, rewrite: Callable[[str], str]) -> None:
+    """Apply ``rewrite`` to the target of every ``kind`` node ("Link" or "Image"), in place."""
     for node in nodes(tree):
-        if node["t"] == "Link":
+        if node["t"] == kind:
             target = node["c"][2]
             target[0] = rewrite(target[0])
+
+
+def map_links(tree: Any, rewrite: Callable[[str], str]) -> None:
+    """Apply ``rewrite`` to every Link target in place."""
+    map_targets(tree, "Link", rewrite)
 
 
 def map_images(tree: Any, rewrite: Callable[[str], str]) -> None:
     """Apply ``rewrite`` to every Image source in place."""
-    for node in nodes(tree):
-        if node["t"] == "Image":
-            target = node["c"][2]
-            target[0] = rewrite(target[0])
+    map_targets(tree, "Image", rewrite)
 
 
 def document(blocks: list[Node], meta: dict[str, Any], version: list[int]) -> dict[str, Any]:

@@ -13,8 +13,13 @@ We keep every line number so that any later error -- a bad option, a failing cel
 ``chapter.qmd:LINE``. Ordinary fenced code blocks (```` ```python ````, without braces) are text,
 and a fence nested inside a longer fence is not a cell: that is how a chapter *shows* a cell.
 
-Not supported (Quarto has them; this book does not use them): inline code (`` `{python} x` ``),
-engines other than Jupyter/Python, and ```` ```{{python}} ```` verbatim cells.
+Inline code, Quarto's `` `{python} expr` ``, is found here too (outside fenced blocks, on one
+line, in a single-backtick code span): each expression becomes an :class:`Inline` of its Markdown
+run, evaluated in document order after the cells before it, and its value replaces it in every
+output, so a number in the prose is the number the code computed.
+
+Not supported (Quarto has them; this book does not use them): engines other than Jupyter/Python,
+inline code spanning lines, and ```` ```{{python}} ```` verbatim cells.
 """
 
 from __future__ import annotations
@@ -32,7 +37,20 @@ from .yamlio import load_yaml_mapping
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$")
 _CELL_INFO = re.compile(r"^\{(?P<lang>[A-Za-z0-9_+-]+)(?P<rest>[^{}]*)\}$")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# The content of a single-backtick code span that is inline code: `{python} expr`.
+_INLINE = re.compile(r"^\{(?P<lang>[A-Za-z0-9_+-]+)\}[ \t]+(?P<code>.*?)[ \t]*$")
+_TICKS = re.compile(r"`+")
 EXECUTABLE = frozenset({"python"})
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """An inline expression: its code and where it sits (offsets into its Markdown run)."""
+
+    code: str
+    line: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,15 @@ class Markdown:
 
     text: str
     line: int
+    inlines: tuple[Inline, ...] = ()
+
+    def substitute(self, values: list[str]) -> str:
+        """The text with each inline expression replaced by its value (in order)."""
+        out, at = [], 0
+        for inline, value in zip(self.inlines, values, strict=True):
+            out += [self.text[at : inline.start], value]
+            at = inline.end
+        return "".join(out) + self.text[at:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +105,15 @@ class Document:
     @property
     def cells(self) -> list[Cell]:
         return [b for b in self.blocks if isinstance(b, Cell)]
+
+    @property
+    def inlines(self) -> list[Inline]:
+        return [i for b in self.blocks if isinstance(b, Markdown) for i in b.inlines]
+
+    @property
+    def executable(self) -> bool:
+        """Whether the document needs a kernel at all."""
+        return bool(self.cells or self.inlines)
 
 
 @cache
@@ -129,7 +165,7 @@ def parse_qmd(text: str, path: str) -> Document:
         info = _CELL_INFO.match(match["info"])
         if info and info["lang"] in EXECUTABLE:
             if pending:
-                blocks.append(Markdown("".join(pending), pending_line))
+                blocks.append(_markdown("".join(pending), pending_line, path))
             blocks.append(_cell(lines[i + 1 : end], info["lang"], path, i + 1))
             pending = []
             pending_line = end + 2
@@ -144,7 +180,7 @@ def parse_qmd(text: str, path: str) -> Document:
             pending.extend(lines[i : end + 1])
         i = end + 1
     if pending:
-        blocks.append(Markdown("".join(pending), pending_line))
+        blocks.append(_markdown("".join(pending), pending_line, path))
     _check_labels(blocks, path)
     return Document(path=path, meta=meta, blocks=tuple(blocks), text=text)
 
@@ -169,6 +205,59 @@ def _front_matter(lines: list[str], path: str) -> tuple[dict[str, Any], int]:
             meta = load_yaml_mapping("".join(lines[1:end]), path, first_line=2)
             return meta, end + 1
     raise BuildError("front matter starts with '---' but is never closed", path, 1)
+
+
+def _markdown(text: str, first_line: int, path: str) -> Markdown:
+    """A Markdown run with its inline expressions (none inside ordinary fenced blocks)."""
+    inlines: list[Inline] = []
+    offset = 0
+    fence: str | None = None
+    for number, line in enumerate(text.splitlines(keepends=True), start=first_line):
+        if match := _FENCE.match(line.rstrip("\n")):
+            if fence is None:
+                fence = match["fence"]
+            elif (
+                match["fence"][0] == fence[0]
+                and len(match["fence"]) >= len(fence)
+                and not match["info"]
+            ):
+                fence = None
+        elif fence is None:
+            for start, end, content in _code_spans(line):
+                if not (found := _INLINE.match(content)):
+                    continue
+                if found["lang"] not in EXECUTABLE:
+                    raise BuildError(
+                        f"inline code language '{found['lang']}' cannot be executed here "
+                        f"(supported: {', '.join(sorted(EXECUTABLE))})",
+                        path,
+                        number,
+                    )
+                inlines.append(Inline(found["code"], number, offset + start, offset + end))
+        offset += len(line)
+    return Markdown(text, first_line, tuple(inlines))
+
+
+def _code_spans(line: str) -> list[tuple[int, int, str]]:
+    """Single-backtick code spans of one line as (start, end, content), as CommonMark pairs
+    them: a run of n backticks is closed by the next run of exactly n."""
+    spans: list[tuple[int, int, str]] = []
+    runs = list(_TICKS.finditer(line))
+    i = 0
+    while i < len(runs):
+        opening = runs[i]
+        closing = next(
+            (j for j in range(i + 1, len(runs)) if len(runs[j][0]) == len(opening[0])), None
+        )
+        if closing is None:
+            i += 1
+            continue
+        if len(opening[0]) == 1:
+            spans.append(
+                (opening.start(), runs[closing].end(), line[opening.end() : runs[closing].start()])
+            )
+        i = closing + 1
+    return spans
 
 
 def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
@@ -202,7 +291,8 @@ def _cell(body: list[str], language: str, path: str, fence_line: int) -> Cell:
 def _check_options(options: dict[str, Any], raw: list[str], path: str, fence_line: int) -> None:
     known = set(quarto_names()["cell_options_jupyter"])
     for name, value in options.items():
-        line = fence_line + 1 + next((k for k, r in enumerate(raw) if r.startswith(name)), 0)
+        own = re.compile(rf"{re.escape(str(name))}\s*:")
+        line = fence_line + 1 + next((k for k, r in enumerate(raw) if own.match(r)), 0)
         if name not in known:
             raise BuildError(f"unknown cell option '{name}' (not a Quarto cell option)", path, line)
         allowed = SUPPORTED_OPTIONS.get(name)

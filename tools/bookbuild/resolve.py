@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import ast
+from . import pandoc_ast as ast
+from .cache import OutputCache
 from .errors import BuildError, line_of
-from .pandoc import filter_path, run_pandoc
+from .pandoc import cached_pandoc, filter_path
 from .project import ChapterRef, Project
+from .qmd import quarto_names
 
-_CROSSREF_PREFIX = re.compile(
-    r"^(fig|tbl|lst|tip|nte|wrn|imp|cau|thm|lem|cor|prp|cnj|def|exm|exr|sol|prf|rem|alg|eq|sec)-"
-)
+_CROSSREF_PREFIX = re.compile(rf"^({'|'.join(quarto_names()['crossref_prefixes'])})-")
+EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|/|#)", re.IGNORECASE)  # not a project path
 _PROBLEM = re.compile(r"^BOOKBUILD-(\w+)\t(.*?)\t(.*)$")
 _CITEPROC_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
 
@@ -47,6 +48,7 @@ class ResolvedBook:
     document: dict[str, Any]
     chapters: list[ChapterRef]
     numbers: dict[str, str]  # chapter path -> chapter number ("" when unnumbered)
+    texts: dict[str, str]  # chapter path -> source text, for locating problems later
 
     def chapter_blocks(self) -> list[tuple[ChapterRef, ast.Node]]:
         divs = [b for b in self.document["blocks"] if b["t"] == "Div"]
@@ -58,8 +60,8 @@ def chapter_numbers(chapters: list[Chapter]) -> dict[str, str]:
     numbers: dict[str, str] = {}
     count = 0
     for position, chapter in enumerate(chapters):
-        head = next((b for b in chapter.blocks if b["t"] == "Header" and b["c"][0] == 1), None)
-        classes = head["c"][1][1] if head else []
+        head = ast.first_header(chapter.blocks, 1)
+        classes = ast.classes(head) if head else []
         if position == 0 or "unnumbered" in classes or "-" in classes:
             numbers[chapter.ref.path] = ""
         else:
@@ -81,7 +83,7 @@ def normalise_chapter(chapter: Chapter, used_ids: dict[str, str]) -> None:
     figures = chapter.ref.stem + "_files/figure-html/"  # written root-relative by assemble.py
 
     def image(src: str) -> str:
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", src) or src.startswith(figures):
+        if EXTERNAL.match(src) or src.startswith(figures):
             return src
         return posixpath.normpath(posixpath.join(folder, src))
 
@@ -121,14 +123,14 @@ def link_chapters(chapters: list[Chapter]) -> None:
     """
     titles = {}
     for chapter in chapters:
-        head = next((b for b in chapter.blocks if b["t"] == "Header" and b["c"][0] == 1), None)
-        titles[chapter.ref.path] = head["c"][1][0] if head else ""
+        head = ast.first_header(chapter.blocks, 1)
+        titles[chapter.ref.path] = ast.identifier(head) if head else ""
     for chapter in chapters:
         folder = posixpath.dirname(chapter.ref.path)
 
         def rewrite(target: str, folder: str = folder, chapter: Chapter = chapter) -> str:
             path, _, fragment = target.partition("#")
-            if re.match(r"^[a-z][a-z0-9+.-]*:|^/", target) or not path.endswith((".qmd", ".md")):
+            if EXTERNAL.match(target) or not path.endswith((".qmd", ".md")):
                 return target
             source = posixpath.normpath(posixpath.join(folder, path))
             if source not in titles:
@@ -155,11 +157,11 @@ def cited_keys(chapters: list[Chapter]) -> dict[str, str]:
     return keys
 
 
-def bibliography_keys(bib: Path, root: Path) -> list[str]:
+def bibliography_keys(bib: Path, root: Path, store: OutputCache) -> list[str]:
     """Keys of every entry in the BibTeX file (parsed by pandoc, which reports syntax errors)."""
     text = bib.read_text(encoding="utf-8")
-    result = run_pandoc(
-        ["--from=bibtex", "--to=csljson"], text, what="reading the bibliography",
+    result = cached_pandoc(
+        store, ["--from=bibtex", "--to=csljson"], text, what="reading the bibliography",
         file=bib.relative_to(root).as_posix(),
     )  # fmt: skip
     if result.warnings:
@@ -170,7 +172,7 @@ def bibliography_keys(bib: Path, root: Path) -> list[str]:
     return [str(entry["id"]) for entry in json.loads(result.output)]
 
 
-def check_citations(project: Project, chapters: list[Chapter]) -> None:
+def check_citations(project: Project, chapters: list[Chapter], store: OutputCache) -> None:
     """Unknown keys are errors (file:line of the citation); so are entries never cited."""
     cited = cited_keys(chapters)
     if project.bibliography is None:
@@ -179,8 +181,8 @@ def check_citations(project: Project, chapters: list[Chapter]) -> None:
             raise BuildError(f"citation '@{key}' but the book has no bibliography", path)
         return
     bib_name = project.bibliography.relative_to(project.root).as_posix()
-    known = bibliography_keys(project.bibliography, project.root)
-    texts = {c.ref.path: c.source_text for c in chapters}
+    known = bibliography_keys(project.bibliography, project.root, store)
+    texts = source_texts(chapters)
     for key, path in cited.items():
         if key not in known:
             raise BuildError(
@@ -198,48 +200,73 @@ def check_citations(project: Project, chapters: list[Chapter]) -> None:
         )
 
 
-def resolve_book(project: Project, chapters: list[Chapter], version: list[int]) -> ResolvedBook:
+def source_texts(chapters: list[Chapter]) -> dict[str, str]:
+    return {c.ref.path: c.source_text for c in chapters}
+
+
+def chapter_div(blocks: list[ast.Node], path: str, number: str, part: str | None) -> ast.Node:
+    """A chapter as the crossref and chapter filters expect it: a ``bb-chapter`` Div whose
+    attributes say which source it came from, its number and its part (the one contract
+    between this module and ``filters/crossref.lua`` / ``filters/chapters.lua``)."""
+    attrs = [["source", path], ["number", number]] + ([["part", part]] if part else [])
+    return {"t": "Div", "c": [["", ["bb-chapter"], attrs], blocks]}
+
+
+def run_crossref(
+    store: OutputCache,
+    document: dict[str, Any],
+    texts: dict[str, str],
+    extra_args: list[str],
+    *,
+    file: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Number and cross-reference a document of ``bb-chapter`` Divs with ``crossref.lua``."""
+    args = ["--from=json", "--to=json", f"--lua-filter={filter_path('crossref.lua')}"]
+    try:
+        result = cached_pandoc(
+            store, args + extra_args, json.dumps(document), what="resolving cross-references",
+            file=file,
+        )  # fmt: skip
+    except BuildError as exc:
+        raise crossref_problem(exc.detail, texts) or exc from None
+    resolved: dict[str, Any] = json.loads(result.output)
+    return resolved, result.warnings
+
+
+def resolve_book(
+    project: Project, chapters: list[Chapter], version: list[int], store: OutputCache
+) -> ResolvedBook:
     """Join chapters, number and cross-reference them, run citeproc; one AST for all formats."""
     used: dict[str, str] = {}
     for chapter in chapters:
         normalise_chapter(chapter, used)
     link_chapters(chapters)
-    check_citations(project, chapters)
+    check_citations(project, chapters, store)
     numbers = chapter_numbers(chapters)
-    blocks = []
-    for chapter in chapters:
-        attrs = [["source", chapter.ref.path], ["number", numbers[chapter.ref.path]]]
-        if chapter.ref.part:
-            attrs.append(["part", chapter.ref.part])
-        blocks.append({"t": "Div", "c": [["", ["bb-chapter"], attrs], chapter.blocks]})
+    blocks = [chapter_div(c.blocks, c.ref.path, numbers[c.ref.path], c.ref.part) for c in chapters]
     meta = {
         "link-citations": ast.meta_bool(True),
         "reference-section-title": ast.meta_string(""),
-        "lang": ast.meta_string(str(project.config.get("lang", "en-US"))),
+        "lang": ast.meta_string(project.lang),
     }
-    if "number-depth" in project.config:
-        meta["number-depth"] = ast.meta_string(str(project.config["number-depth"]))
-    args = ["--from=json", "--to=json", f"--lua-filter={filter_path('crossref.lua')}"]
+    if project.number_depth is not None:
+        meta["number-depth"] = ast.meta_string(str(project.number_depth))
+    args: list[str] = []
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
-        if csl := project.config.get("csl"):
-            args.append(f"--csl={project.root / str(csl)}")
-    document = ast.document(blocks, meta, version)
-    try:
-        result = run_pandoc(args, json.dumps(document), what="resolving cross-references")
-    except BuildError as exc:
-        raise crossref_problem(exc.detail, chapters) or exc from None
-    for warning in result.warnings:
+        if project.csl is not None:
+            args.append(f"--csl={project.csl}")
+    texts = source_texts(chapters)
+    resolved, warnings = run_crossref(store, ast.document(blocks, meta, version), texts, args)
+    for warning in warnings:
         if match := _CITEPROC_MISSING.search(warning):
             key = match.group(1)
             path = cited_keys(chapters).get(key, "?")
-            texts = {c.ref.path: c.source_text for c in chapters}
             raise BuildError(
                 f"unknown citation key '@{key}'", path, line_of(texts.get(path, ""), "@" + key)
             )
-    resolved: dict[str, Any] = json.loads(result.output)
     check_anchors(resolved, chapters)
-    return ResolvedBook(resolved, [c.ref for c in chapters], numbers)
+    return ResolvedBook(resolved, [c.ref for c in chapters], numbers, texts)
 
 
 def check_anchors(document: dict[str, Any], chapters: list[Chapter]) -> None:
@@ -259,8 +286,9 @@ def check_anchors(document: dict[str, Any], chapters: list[Chapter]) -> None:
                 )
 
 
-def crossref_problem(stderr: str, chapters: list[Chapter]) -> BuildError | None:
-    texts = {c.ref.path: c.source_text for c in chapters}
+def crossref_problem(stderr: str, texts: dict[str, str]) -> BuildError | None:
+    """The first problem ``crossref.lua`` reported (``BOOKBUILD-<KIND>\tfile\tkey`` lines on
+    stderr), as a located error."""
     for line in stderr.splitlines():
         match = _PROBLEM.match(line.strip())
         if not match:

@@ -58,10 +58,13 @@ local function chapter_blocks(div, shift)
       blocks:insert(block)
     end
   end
-  if shift > 0 then
-    blocks = pandoc.Blocks(blocks):walk({Header = function(h) h.level = h.level + shift; return h end})
-  end
-  return blocks
+  return pandoc.Blocks(blocks):walk({Header = function(h)
+    h.level = h.level + shift
+    -- EPUB: the header already shows its number; pandoc's navigation would add a second one
+    -- from the `number` attribute crossref.lua left for the other writers.
+    if not is_typst then h.attributes['number'] = nil end
+    return h
+  end})
 end
 
 function Pandoc(doc)

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from .errors import BuildError
-from .execute import ExecutedChapter
-from .qmd import Cell, Document, Markdown
+from ..cache import key
+from ..context import BookContext, Outputs
+from ..errors import BuildError
+from ..execute import ExecutedChapter
+from ..project import source_stem
+from ..qmd import Cell, Document, Markdown
 
 NBFORMAT = 4
 NBFORMAT_MINOR = 5
 
 
 def notebook_name(doc: Document) -> str:
-    return doc.path.rsplit(".", 1)[0] + ".ipynb"
+    return source_stem(doc.path) + ".ipynb"
+
+
+def notebook_paths(ctx: BookContext) -> dict[str, str]:
+    """Chapter path -> its notebook's path, for every chapter that has code."""
+    return {doc.path: notebook_name(doc) for doc in ctx.chapters if doc.cells}
 
 
 def _option_lines(cell: Cell, text: str) -> str:
@@ -35,9 +42,11 @@ def to_notebook(doc: Document, executed: ExecutedChapter) -> dict[str, Any]:
     cells: list[dict[str, Any]] = []
     count = 0
     code_index = 0
+    values = iter(executed.inline)
     for block in doc.blocks:
         if isinstance(block, Markdown):
-            if text := block.text.strip("\n"):
+            markdown = block.substitute([next(values) for _ in block.inlines])
+            if text := markdown.strip("\n"):
                 cells.append({"cell_type": "markdown", "id": f"md-{len(cells)}", "metadata": {},
                               "source": text})  # fmt: skip
             continue
@@ -74,24 +83,30 @@ def _with_count(output: dict[str, Any], count: int) -> dict[str, Any]:
     return output
 
 
-def write_notebooks(
-    documents: list[Document], executed: dict[str, ExecutedChapter], stage: Path
-) -> dict[str, str]:
-    """Write a notebook for every chapter with cells; returns chapter path -> notebook path."""
+def validated(notebook: dict[str, Any], path: str) -> bytes:
+    """The notebook as JSON, after checking it against the nbformat schema."""
     import nbformat
 
     from_dict: Callable[[dict[str, Any]], Any] = nbformat.from_dict  # untyped in nbformat
-    written: dict[str, str] = {}
-    for doc in documents:
+    try:
+        nbformat.validate(from_dict(notebook))
+    except nbformat.ValidationError as exc:
+        raise BuildError(f"notebook is not valid nbformat: {exc.message}", path) from None
+    return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _validator(notebook: dict[str, Any], path: str) -> Callable[[], bytes]:
+    return lambda: validated(notebook, path)
+
+
+def render(ctx: BookContext) -> Outputs:
+    """A notebook for every chapter with cells (validated once per distinct notebook)."""
+    out: Outputs = {}
+    for doc in ctx.chapters:
         if not doc.cells:
             continue
-        notebook = to_notebook(doc, executed[doc.path])
-        try:
-            nbformat.validate(from_dict(notebook))
-        except nbformat.ValidationError as exc:
-            raise BuildError(f"notebook is not valid nbformat: {exc.message}", doc.path) from None
-        out = stage / notebook_name(doc)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        written[doc.path] = notebook_name(doc)
-    return written
+        notebook = to_notebook(doc, ctx.executed[doc.path])
+        digest = key("ipynb", notebook)
+        ctx.store.get("ipynb", digest, _validator(notebook, doc.path))
+        out[notebook_name(doc)] = ctx.store.path("ipynb", digest)
+    return out

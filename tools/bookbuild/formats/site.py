@@ -1,38 +1,41 @@
-"""Write the web book: one HTML page per chapter, with sidebar, on-page contents and search.
+"""The web book: one HTML page per chapter, with sidebar, on-page contents and search.
 
-Input is the resolved book (:mod:`bookbuild.resolve`). For each chapter this module
+Input is the book context (:mod:`bookbuild.context`). For each chapter this module
 
 1. rewrites internal links: ``#fig-x`` becomes ``../02-rag/concepts.html#fig-x`` when the target
    sits on another page, and links to ``.qmd`` sources become links to their pages;
 2. renders the chapter's blocks to an HTML fragment with pandoc (MathML, no JavaScript math), with
-   the format-dependent filters (callouts, conditional content, code folding);
+   the format-dependent filters (callouts, conditional content, code folding) -- a cached step,
+   so only pages whose content changed are rendered again;
 3. wraps it in the page template with the sidebar, table of contents and previous/next links;
 4. extracts each section's text for the search index, which ships as a ``<script>`` so search
    also works when the book is opened straight from disk (``file://``).
 
-Everything a page loads comes from ``site_libs/`` beside it: no CDN, no remote fonts.
+Everything a page loads comes from ``site_libs/`` beside it: no CDN, no remote fonts. With
+``book.repo-url`` and ``repo-actions`` set, each page links to its source ("Edit this page") and
+to a new issue about it, as Quarto's books do.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import posixpath
 import re
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from string import Template
+from urllib.parse import quote
 
-from . import ast
-from .errors import BuildError, line_of
-from .pandoc import filter_path, run_pandoc
-from .project import ChapterRef, Project
-from .resolve import ResolvedBook
+from .. import pandoc_ast as ast
+from ..context import BookContext, Outputs
+from ..errors import BuildError
+from ..pandoc import cached_pandoc, format_filters
+from ..project import ChapterRef, Link, Project
+from ..resolve import EXTERNAL, ResolvedBook
+from ..toolchain import HERE, require_npm_asset
 
-TEMPLATES = Path(__file__).parent / "templates"
-ASSETS = Path(__file__).parent / "assets"
+TEMPLATES = HERE / "templates"
+ASSETS = HERE / "assets"
 SITE_LIBS = "site_libs"
 
 
@@ -54,50 +57,22 @@ class Page:
         return f"{self.number}\u2002{self.title}" if self.number else self.title
 
 
-@dataclass(frozen=True, slots=True)
-class Download:
-    """A file offered for download from the sidebar (PDF, EPUB, ...)."""
-
-    label: str
-    url: str  # root-relative
-
-
-def book_downloads(project: Project) -> list[Download]:
-    """Sidebar downloads: Quarto's ``book.downloads`` formats, then ``other-links`` of html."""
-    from .epub import epub_name
-    from .typst_pdf import pdf_name
-
-    names = {"pdf": ("PDF", pdf_name(project)), "epub": ("EPUB", epub_name(project))}
-    downloads = []
-    for fmt in project.book.get("downloads") or []:
-        if fmt not in names:
-            raise BuildError(
-                f"book.downloads: '{fmt}' is not built here (pdf, epub)", "_quarto.yml"
-            )
-        downloads.append(Download(*names[fmt]))
-    for link in project.format_options("html").get("other-links") or []:
-        downloads.append(Download(str(link["text"]), str(link["href"])))
-    return downloads
-
-
-def line_of_config(project: Project, needle: str) -> int | None:
-    return line_of((project.root / "_quarto.yml").read_text(encoding="utf-8"), needle)
-
-
 def build_pages(book: ResolvedBook) -> list[Page]:
     pages = []
     for ref, div in book.chapter_blocks():
-        blocks = copy.deepcopy(div["c"][1])  # pages rewrite links; the book stays as resolved
-        head = next((b for b in blocks if b["t"] == "Header" and b["c"][0] == 1), None)
+        # Pages rewrite links; the book stays as resolved. (A JSON round trip is a deep copy
+        # several times faster than copy.deepcopy on a pandoc AST.)
+        blocks = json.loads(json.dumps(ast.div_content(div)))
+        head = ast.first_header(blocks, 1)
         if head is None:
             raise BuildError("chapter has no level-1 header (# Title) and no title", ref.path, 1)
-        title = ast.stringify([i for i in head["c"][2] if not _is_number_span(i)])
+        title = ast.stringify([i for i in ast.header_inlines(head) if not _is_number_span(i)])
         pages.append(Page(ref, book.numbers[ref.path], title, blocks))
     return pages
 
 
 def _is_number_span(node: ast.Node) -> bool:
-    return node["t"] == "Span" and "header-section-number" in node["c"][0][1]
+    return node["t"] == "Span" and "header-section-number" in ast.classes(node)
 
 
 def id_index(pages: list[Page]) -> dict[str, str]:
@@ -126,24 +101,18 @@ def rewrite_links(page: Page, index: dict[str, str]) -> None:
         return relative(home, page.url) + target
 
     ast.map_links(page.blocks, rewrite)
-    ast.map_images(
-        page.blocks, lambda src: src if re.match(r"^[a-z]+:", src) else relative(src, page.url)
+    ast.map_images(page.blocks, lambda s: s if EXTERNAL.match(s) else relative(s, page.url))
+
+
+def render_fragment(ctx: BookContext, page: Page) -> str:
+    """The chapter's body as HTML, rendered by pandoc with the format filters (cached)."""
+    meta = {"lang": ast.meta_string(ctx.project.lang)}
+    document = ast.document(page.blocks, meta, ctx.version)
+    args = ["--from=json", "--to=html5", "--mathml", "--section-divs", *format_filters(),
+            "--wrap=none"]  # fmt: skip
+    result = cached_pandoc(
+        ctx.store, args, json.dumps(document), what="writing HTML", file=page.ref.path
     )
-
-
-def render_fragment(page: Page, version: list[int], lang: str) -> str:
-    """The chapter's body as HTML, rendered by pandoc with the format filters."""
-    document = ast.document(page.blocks, {"lang": ast.meta_string(lang)}, version)
-    args = [
-        "--from=json",
-        "--to=html5",
-        "--mathml",
-        "--section-divs",
-        f"--lua-filter={filter_path('callouts.lua')}",
-        f"--lua-filter={filter_path('book.lua')}",
-        "--wrap=none",
-    ]
-    result = run_pandoc(args, json.dumps(document), what="writing HTML", file=page.ref.path)
     return _post_process(result.output)
 
 
@@ -159,8 +128,9 @@ def toc_html(page: Page) -> str:
     """The on-page table of contents: level-2 and level-3 headers."""
     items: list[tuple[int, str, str]] = []
     for node in page.blocks:
-        if node["t"] == "Header" and node["c"][0] in (2, 3) and node["c"][1][0]:
-            items.append((node["c"][0], node["c"][1][0], ast.stringify(node["c"][2])))
+        level = ast.header_level(node)
+        if level in (2, 3) and (ident := ast.identifier(node)):
+            items.append((level, ident, ast.stringify(ast.header_inlines(node))))
     if not items:
         return ""
     rows = []
@@ -174,17 +144,32 @@ def toc_html(page: Page) -> str:
     )
 
 
-def tools_html(page: Page, notebook: str | None) -> str:
-    """Per-page downloads shown above the table of contents (the chapter's notebook)."""
-    if notebook is None:
-        return ""
-    href = html.escape(relative(notebook, page.url))
-    return (
-        f'<p class="page-tools"><a href="{href}" download>Download as a notebook (.ipynb)</a></p>'
-    )
+def repo_links(project: Project, page: Page) -> list[tuple[str, str]]:
+    """(label, URL) of the page's ``repo-actions``: its source on the forge, and a new issue."""
+    base, source = project.repo_url, page.ref.path
+    links = {
+        "edit": ("Edit this page", f"{base}/edit/{project.repo_branch}/{source}"),
+        "source": ("View source", f"{base}/blob/{project.repo_branch}/{source}"),
+        "issue": (
+            "Report an issue",
+            f"{base}/issues/new?title={quote(f'{page.label} ({source})')}",
+        ),
+    }
+    return [links[action] for action in project.repo_actions]
 
 
-def sidebar_html(pages: list[Page], current: Page, downloads: list[Download]) -> str:
+def tools_html(project: Project, page: Page, notebook: str | None) -> str:
+    """Per-page links above the table of contents: the notebook, the source, an issue."""
+    items = []
+    if notebook is not None:
+        href = html.escape(relative(notebook, page.url))
+        items.append(f'<a href="{href}" download>Download as a notebook (.ipynb)</a>')
+    for label, url in repo_links(project, page):
+        items.append(f'<a href="{html.escape(url)}">{html.escape(label)}</a>')
+    return "".join(f'<p class="page-tools">{item}</p>' for item in items)
+
+
+def sidebar_html(pages: list[Page], current: Page, downloads: list[Link]) -> str:
     """Parts and chapters, with the current page marked for screen readers and the eye."""
     out: list[str] = ['<ul class="chapters">']
     part: str | None = None
@@ -206,8 +191,8 @@ def sidebar_html(pages: list[Page], current: Page, downloads: list[Download]) ->
     out.append("</ul>")
     if downloads:
         links = "".join(
-            f'<li><a href="{html.escape(relative(d.url, current.url))}">'
-            f"{html.escape(d.label)}</a></li>"
+            f'<li><a href="{html.escape(relative(d.href, current.url))}">'
+            f"{html.escape(d.text)}</a></li>"
             for d in downloads
         )
         out.append(f'<h2 class="downloads-title">Downloads</h2><ul class="downloads">{links}</ul>')
@@ -249,98 +234,82 @@ def _sections(page: Page) -> list[tuple[str, str, list[ast.Node]]]:
     """(anchor, title, blocks) for the chapter's opening and each level-2 section."""
     sections: list[tuple[str, str, list[ast.Node]]] = [("", page.label, [])]
     for node in page.blocks:
-        if node["t"] == "Header" and node["c"][0] == 2:
-            sections.append((node["c"][1][0], ast.stringify(node["c"][2]), []))
-        elif node["t"] != "Header" or node["c"][0] > 2:
+        level = ast.header_level(node)
+        if level == 2:
+            sections.append((ast.identifier(node), ast.stringify(ast.header_inlines(node)), []))
+        elif level is None or level > 2:
             sections[-1][2].append(node)
     return sections
 
 
-def write_site(
-    project: Project,
-    book: ResolvedBook,
-    stage: Path,
-    version: list[int],
-    figures: dict[str, bytes],
-    downloads: list[Download],
-    notebooks: dict[str, str] | None = None,
-) -> list[Page]:
-    """Write every page, the figures, the search index and the assets into ``stage``."""
-    pages = build_pages(book)
+def render(ctx: BookContext, notebooks: dict[str, str] | None = None) -> Outputs:
+    """Every page, the figures, the images the chapters use, the search index and the assets.
+
+    ``notebooks`` maps a chapter to its notebook's path, for the per-page download link.
+    """
+    project = ctx.project
+    pages = build_pages(ctx.book)
     index = id_index(pages)
-    lang = str(project.config.get("lang", "en"))
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
+    downloads = [link for link in project.sidebar_links() if _is_built(ctx, link)]
+    out: Outputs = {}
     for page in pages:
         rewrite_links(page, index)
+    ctx.progress.stage("web pages", len(pages))
     for position, page in enumerate(pages):
-        body = render_fragment(page, version, lang)
-        root_prefix = "../" * page.url.count("/")
+        body = render_fragment(ctx, page)
         page_title = page.title if position == 0 else f"{page.label} \N{EN DASH} {project.title}"
         html_text = template.substitute(
-            lang=html.escape(lang),
+            lang=html.escape(project.lang),
             title=html.escape(page_title),
             description=html.escape(project.description),
             book_title=html.escape(project.title),
-            root=root_prefix,
+            root="../" * page.url.count("/"),
             home=html.escape(relative(pages[0].url, page.url)),
             sidebar=sidebar_html(pages, page, downloads),
-            toc=tools_html(page, (notebooks or {}).get(page.ref.path)) + toc_html(page),
+            toc=tools_html(project, page, (notebooks or {}).get(page.ref.path)) + toc_html(page),
             body=body,
             page_nav=neighbours_html(pages, position),
-            footer=html.escape(f"{project.title} · {project.author} · {project.date}"),
+            footer=html.escape(f"{project.title} · {project.author} · {project.date_text}"),
         )
-        out = stage / page.url
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html_text, encoding="utf-8")
-    for path, data in figures.items():
-        target = stage / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    copy_resources(project, pages, stage)
-    write_assets(project.root, stage, search_documents(pages))
-    return pages
+        out[page.url] = html_text.encode("utf-8")
+        ctx.progress.step(page.url)
+    ctx.progress.done()
+    out.update(ctx.figures)
+    out.update(resources(ctx, pages))
+    out.update(assets(ctx, search_documents(pages)))
+    return out
 
 
-def copy_resources(project: Project, pages: list[Page], stage: Path) -> None:
-    """Copy images the chapters refer to by path (not executed figures) into the site."""
+def _is_built(ctx: BookContext, link: Link) -> bool:
+    """Sidebar links to whole-book outputs only when this build makes them (tests build
+    single formats; a link to a file nobody wrote would fail the link check)."""
+    made_by = {ctx.project.output_name("pdf"): "typst", ctx.project.output_name("epub"): "epub"}
+    needed = made_by.get(link.href, "post-render" if not EXTERNAL.match(link.href) else "html")
+    return needed in ctx.formats
+
+
+def resources(ctx: BookContext, pages: list[Page]) -> Outputs:
+    """Images the chapters refer to by path (not executed figures), copied into the site."""
+    out: Outputs = {}
     for page in pages:
         for node in ast.nodes(page.blocks):
-            if node["t"] != "Image":
-                continue
-            src = node["c"][2][0]
-            if re.match(r"^[a-z][a-z0-9+.-]*:", src) or src.startswith("/"):
+            if node["t"] != "Image" or EXTERNAL.match(src := node["c"][2][0]):
                 continue
             root_path = posixpath.normpath(posixpath.join(posixpath.dirname(page.url), src))
-            source = project.root / root_path
-            if source.is_file() and not (stage / root_path).exists():
-                (stage / root_path).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, stage / root_path)
+            source = ctx.project.root / root_path
+            if source.is_file() and root_path not in ctx.figures:
+                out[root_path] = source
+    return out
 
 
-def npm_asset(root: Path, relative_path: str) -> Path | None:
-    """A file from ``node_modules`` (the project's, else the one beside the builder's checkout)."""
-    for base in (root, Path(__file__).resolve().parents[2]):
-        candidate = base / "node_modules" / relative_path
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def write_assets(root: Path, stage: Path, docs: list[dict[str, str]]) -> None:
-    """CSS, JavaScript, the search library and the search index into ``site_libs/``."""
-    libs = stage / SITE_LIBS
-    libs.mkdir(parents=True, exist_ok=True)
-    for asset in sorted(ASSETS.iterdir()):
-        if asset.is_file():
-            shutil.copyfile(asset, libs / asset.name)
-    minisearch = npm_asset(root, "minisearch/dist/umd/index.js")
-    if minisearch is None:
-        raise BuildError(
-            "the search library is missing: run `npm ci` (make book does) to install minisearch",
-            "package.json",
-        )
-    shutil.copyfile(minisearch, libs / "minisearch.js")
+def assets(ctx: BookContext, docs: list[dict[str, str]]) -> Outputs:
+    """CSS, JavaScript, the search library and the search index, for ``site_libs/``."""
+    out: Outputs = {
+        f"{SITE_LIBS}/{asset.name}": asset for asset in sorted(ASSETS.iterdir()) if asset.is_file()
+    }
+    minisearch = require_npm_asset(ctx.project.root, "minisearch/dist/umd/index.js", "minisearch")
+    out[f"{SITE_LIBS}/minisearch.js"] = minisearch
     payload = json.dumps(docs, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    (libs / "search-index.js").write_text(
-        f"window.BOOK_SEARCH_DOCS = {payload};\n", encoding="utf-8"
-    )
+    out[f"{SITE_LIBS}/search-index.js"] = f"window.BOOK_SEARCH_DOCS = {payload};\n".encode()
+    return out

@@ -12,8 +12,10 @@ template (``templates/revealjs.html``):
   sizes readable from the back of a room;
 * callouts and conditional content use the book's own filters (``FORMAT`` is ``revealjs``).
 
-Headless Chromium then prints reveal.js's print view (``?print-pdf``) into ``<deck>.pdf``, one
-slide per page with every fragment shown, and ``<deck>-notes.pdf``, each slide with its speaker
+Every step is cached on its inputs (the deck's AST, its figures, reveal.js, the template and
+stylesheet; for the handouts, the deck's HTML and Chromium itself). Headless Chromium prints
+reveal.js's print view (``?print-pdf``) into ``<deck>.pdf``, one slide per page with every
+fragment shown, and ``<deck>-notes.pdf``, each slide with its speaker
 notes beneath it (``slides_assets/notes-handout.js``).
 
 Not supported (Quarto has them): reveal.js themes, citations in decks, per-deck figure sizes, and
@@ -25,33 +27,31 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import ast
-from .assemble import assemble
-from .errors import BuildError, line_of
-from .execute import ExecutedChapter
-from .pandoc import filter_path, markdown_to_ast, run_pandoc
-from .project import ChapterRef, Project
-from .qmd import Document, quarto_names
-from .resolve import Chapter, crossref_problem
-from .site import npm_asset
+from .. import pandoc_ast as ast
+from ..assemble import assemble
+from ..cache import key as cache_key
+from ..cache import sha
+from ..context import BookContext, Outputs
+from ..errors import BuildError, line_of
+from ..execute import ExecutedChapter
+from ..pandoc import cached_pandoc, format_filters, markdown_to_ast
+from ..progress import TRACE
+from ..project import source_stem
+from ..qmd import Document, quarto_names
+from ..resolve import EXTERNAL, chapter_div, run_crossref
+from ..toolchain import CHROMIUM_FLAGS, HERE, chromium_identity, chromium_path, require_npm_asset
 
-HERE = Path(__file__).parent
 TEMPLATE = HERE / "templates" / "revealjs.html"
 ASSETS = HERE / "slides_assets"
-CHROMIUM = "/usr/bin/chromium"
-# Keep Chromium from phoning home, so any request while printing is the deck's own doing.
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 
 # Quarto's revealjs option -> reveal.js's config name. Defaults are Quarto's, except slide size
 # and print settings chosen for handouts: one page per slide, fragments shown, not split.
@@ -126,38 +126,26 @@ def reveal_config(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def deck_blocks(
-    doc: Document, executed: ExecutedChapter, version: list[int], level: int = 2
+    ctx: BookContext, doc: Document, executed: ExecutedChapter, level: int = 2
 ) -> tuple[list[ast.Node], dict[str, bytes]]:
     """The deck's body as pandoc blocks, cross-references resolved, plus its figures.
 
     The title slide comes from the template, so the body is assembled without front matter
     (``assemble`` would otherwise add a ``# title`` header, which on a deck is a section slide).
+    A deck is numbered on its own: one ``bb-chapter`` Div with no chapter number.
     """
-    asm = assemble(replace(doc, meta={}), executed.outputs)
-    tree = markdown_to_ast(asm.markdown, file=doc.path)
-    # Number figures and resolve @fig-... like resolve.py does for a chapter: one bb-chapter Div.
-    chapter = {
-        "t": "Div",
-        "c": [["", ["bb-chapter"], [["source", doc.path], ["number", ""]]], tree["blocks"]],
-    }
-    document = ast.document([chapter], {}, version)
-    args = ["--from=json", "--to=json", f"--lua-filter={filter_path('crossref.lua')}"]
-    try:
-        result = run_pandoc(
-            args, json.dumps(document), what="resolving cross-references", file=doc.path
-        )
-    except BuildError as exc:
-        located = Chapter(ChapterRef(doc.path, None), [], {}, doc.text)
-        raise crossref_problem(exc.detail, [located]) or exc from None
-    blocks: list[ast.Node] = json.loads(result.output)["blocks"][0]["c"][1]
-    blocks = hoist_notes(blocks, level)
+    asm = assemble(replace(doc, meta={}), executed)
+    tree = markdown_to_ast(asm.markdown, file=doc.path, store=ctx.store)
+    document = ast.document([chapter_div(tree["blocks"], doc.path, "", None)], {}, ctx.version)
+    resolved, _ = run_crossref(ctx.store, document, {doc.path: doc.text}, [], file=doc.path)
+    blocks = hoist_notes(ast.div_content(resolved["blocks"][0]), level)
     for node in ast.nodes(blocks):
         if node["t"] == "Cite":
-            key = node["c"][0][0]["citationId"]
+            key_ = node["c"][0][0]["citationId"]
             raise BuildError(
-                f"citation '@{key}' in a deck: decks do not cite (cite in the chapter instead)",
+                f"citation '@{key_}' in a deck: decks do not cite (cite in the chapter instead)",
                 doc.path,
-                line_of(doc.text, "@" + key),
+                line_of(doc.text, "@" + key_),
             )
     return blocks, asm.figures
 
@@ -190,102 +178,119 @@ def hoist_notes(blocks: list[ast.Node], level: int) -> list[ast.Node]:
 
 def reveal_folder(root: Path) -> Path:
     """reveal.js 5.x from ``node_modules`` (6.x moved the notes plugin pandoc's template loads)."""
-    package = npm_asset(root, "reveal.js/package.json")
-    if package is None:
-        raise BuildError(
-            "reveal.js is missing: run `npm ci` (make book does) to install it", "package.json"
-        )
+    package = require_npm_asset(root, "reveal.js/package.json", "reveal.js")
     version = str(json.loads(package.read_text(encoding="utf-8")).get("version", "?"))
     if not version.startswith("5."):
         raise BuildError(f"the decks need reveal.js 5.x, found {version}", "package.json")
     return package.parent
 
 
-def render_deck(
-    project: Project, doc: Document, executed: ExecutedChapter, version: list[int], work: Path
-) -> str:
+def render_deck(ctx: BookContext, doc: Document) -> bytes:
     """One deck as a single self-contained HTML document."""
+    project = ctx.project
     options = deck_options(doc)
     level = int(options.get("slide-level", 2))
-    blocks, figures = deck_blocks(doc, executed, version, level)
-    for path, data in figures.items():
-        (work / path).parent.mkdir(parents=True, exist_ok=True)
-        (work / path).write_bytes(data)
+    blocks, figures = deck_blocks(ctx, doc, ctx.executed[doc.path], level)
+    work = ctx.work / "slides" / source_stem(doc.path)
     meta = {k: options[k] for k in _TITLE_KEYS if k in options}
-    meta["lang"] = str(options.get("lang", project.config.get("lang", "en")))
-    header = markdown_to_ast("---\n" + json.dumps(meta) + "\n---\n", file=doc.path)["meta"]
+    meta["lang"] = str(options.get("lang", project.lang))
+    header = markdown_to_ast("---\n" + json.dumps(meta) + "\n---\n", file=doc.path,
+                             store=ctx.store)["meta"]  # fmt: skip
     config = json.dumps(reveal_config(options), sort_keys=True)
     deck_dir = (project.root / doc.path).parent
+    reveal = reveal_folder(project.root)
     args = [
-        "--from=json",
-        "--to=revealjs",
-        "--standalone",
-        f"--template={TEMPLATE}",
-        "--embed-resources",
-        "--mathml",
-        "--wrap=none",
-        f"--slide-level={level}",
-        f"--lua-filter={filter_path('callouts.lua')}",
-        f"--lua-filter={filter_path('book.lua')}",
-        f"--css={ASSETS / 'slides.css'}",
-        f"--variable=revealjs-url:{reveal_folder(project.root)}",
-        f"--variable=reveal-config:{config}",
+        "--from=json", "--to=revealjs", "--standalone", f"--template={TEMPLATE}",
+        "--embed-resources", "--mathml", "--wrap=none", f"--slide-level={level}",
+        *format_filters(), f"--css={ASSETS / 'slides.css'}",
+        f"--variable=revealjs-url:{reveal}", f"--variable=reveal-config:{config}",
         f"--resource-path={os.pathsep.join(map(str, (work, deck_dir, project.root)))}",
-    ]
+    ]  # fmt: skip
     if options.get("incremental") is True:
         args.append("--incremental")
-    document = ast.document(blocks, header, version)
-    result = run_pandoc(
-        args, json.dumps(document), what="writing the slides", cwd=work, file=doc.path
-    )
+
+    def prepare() -> None:
+        for path, data in figures.items():
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_bytes(data)
+
+    images = [deck_dir / src for src in _image_paths(blocks) if src not in figures]
+    revealjs = (reveal / "package.json").read_text(encoding="utf-8")
+    inputs = cache_key([(p, sha(d)) for p, d in sorted(figures.items())], revealjs)
+    document = ast.document(blocks, header, ctx.version)
+    try:
+        result = cached_pandoc(
+            ctx.store, args, json.dumps(document), what="writing the slides", reads=images,
+            inputs=inputs, prepare=prepare, scratch=ctx.work, cwd=ctx.work, file=doc.path,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if result.warnings:
         raise BuildError(
             "pandoc warned while writing the slides", doc.path, None, "\n".join(result.warnings)
         )
     # Pandoc writes internal links reveal.js-style (#/fig-x). reveal.js follows plain #fig-x as
     # well (to the slide holding that id), and plain anchors are what the link checker verifies.
-    return result.output.replace('href="#/', 'href="#')
+    return result.output.replace('href="#/', 'href="#').encode("utf-8")
 
 
-def write_decks(
-    project: Project,
-    stage: Path,
-    version: list[int],
-    decks: list[Document],
-    executed: dict[str, ExecutedChapter],
-) -> list[Path]:
-    """Write ``slides/<name>.html`` and its two PDF handouts into ``stage`` for every deck."""
-    if not decks:
-        return []
-    written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="bookbuild-slides-") as tmp:
-        work = Path(tmp)
-
-        def render(doc: Document) -> Path:
-            html = render_deck(project, doc, executed[doc.path], version, work)
-            out = stage / (doc.path.rsplit(".", 1)[0] + ".html")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(html, encoding="utf-8")
-            return out
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            written = list(pool.map(render, decks))
-    print_handouts(written)
-    return written
+def _image_paths(blocks: list[ast.Node]) -> list[str]:
+    return [
+        posixpath.normpath(n["c"][2][0])
+        for n in ast.nodes(blocks)
+        if n["t"] == "Image" and not EXTERNAL.match(n["c"][2][0])
+    ]
 
 
-def chromium_path() -> str:
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found is None:
-        raise BuildError(
-            "Chromium is needed to print the slide handouts (slides/*.pdf) and was not found: "
-            "install the Debian package chromium (`make book` does)"
-        )
-    return found
+@dataclass(frozen=True, slots=True)
+class Handout:
+    """One PDF to print from a deck: with or without the speaker notes."""
+
+    deck: str  # the deck's source path (for errors)
+    html: bytes
+    notes: bool
+    name: str  # output path
+
+    def key(self) -> str:
+        script = (ASSETS / "notes-handout.js").read_text(encoding="utf-8")
+        return cache_key("handout", chromium_identity(), metadata.version("playwright"), script,
+                   self.notes, sha(self.html))  # fmt: skip
 
 
-def print_handouts(decks: list[Path]) -> None:
-    """Print every deck twice with headless Chromium: slides only, and slides with notes.
+def render(ctx: BookContext) -> Outputs:
+    """Every deck as HTML and its two handouts, each built only when its inputs changed."""
+    out: Outputs = {}
+    if not ctx.decks:
+        return out
+    ctx.progress.stage("slide decks", len(ctx.decks))
+
+    def one(doc: Document) -> tuple[str, bytes]:
+        html = render_deck(ctx, doc)
+        ctx.progress.step(doc.path)
+        return source_stem(doc.path) + ".html", html
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        decks = dict(pool.map(one, ctx.decks))
+    ctx.progress.done()
+    handouts: list[Handout] = []
+    for doc in ctx.decks:
+        name = source_stem(doc.path) + ".html"
+        out[name] = decks[name]
+        stem = source_stem(doc.path)
+        handouts += [Handout(doc.path, decks[name], False, stem + ".pdf"),
+                     Handout(doc.path, decks[name], True, stem + "-notes.pdf")]  # fmt: skip
+    missing = [h for h in handouts if not ctx.store.path("handout", h.key()).is_file()]
+    if missing or ctx.store.refresh:
+        todo = handouts if ctx.store.refresh else missing
+        for handout, pdf in zip(todo, print_handouts(ctx, todo), strict=True):
+            ctx.store.put(ctx.store.path("handout", handout.key()), pdf)
+    for handout in handouts:
+        out[handout.name] = ctx.store.path("handout", handout.key())
+    return out
+
+
+def print_handouts(ctx: BookContext, handouts: list[Handout]) -> list[bytes]:
+    """Print handouts with headless Chromium, in one browser.
 
     Runs in a thread of its own: Playwright's sync API refuses to start inside a thread that
     already runs an event loop (a test session driving a browser, say).
@@ -297,29 +302,44 @@ def print_handouts(decks: list[Path]) -> None:
         raise BuildError(
             "the Python package playwright prints the slide handouts: `make book` installs it"
         ) from None
+    ctx.progress.stage("slide handouts (Chromium)", len(handouts))
+    folder = ctx.work / "handouts"
+    folder.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(_print_all, executable, decks).result()
+        pdfs = pool.submit(_print_all, ctx, executable, handouts, folder).result()
+    ctx.progress.done()
+    return pdfs
 
 
-def _print_all(executable: str, decks: list[Path]) -> None:
+def _print_all(
+    ctx: BookContext, executable: str, handouts: list[Handout], folder: Path
+) -> list[bytes]:
     from playwright.sync_api import sync_playwright
 
+    pdfs = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=list(CHROMIUM_FLAGS), env={**os.environ, **ctx.env}
+        )
         try:
-            for html in decks:
-                _print_pdf(browser, html, html.with_suffix(".pdf"), notes=False)
-                _print_pdf(browser, html, html.with_name(html.stem + "-notes.pdf"), notes=True)
+            for handout in handouts:
+                html = folder / (Path(handout.name).stem.removesuffix("-notes") + ".html")
+                html.write_bytes(handout.html)
+                with TRACE.timed("chromium", f"printing {handout.name}"):
+                    pdfs.append(_print_pdf(browser, html, handout))
+                ctx.progress.step(handout.name)
         finally:
             browser.close()
+    return pdfs
 
 
 _PAGE_SIZE = "(() => { const p = document.querySelector('.reveal .pdf-page');" \
     " return p ? {width: p.offsetWidth, height: p.offsetHeight} : null; })()"  # fmt: skip
 
 
-def _print_pdf(browser: Any, html: Path, target: Path, *, notes: bool) -> None:
+def _print_pdf(browser: Any, html: Path, handout: Handout) -> bytes:
     """Load reveal.js's print view of ``html`` from disk, with the network cut off, and print it."""
+    notes = handout.notes
     page = browser.new_page()
     problems: list[str] = []
 
@@ -340,7 +360,7 @@ def _print_pdf(browser: Any, html: Path, target: Path, *, notes: bool) -> None:
         size = page.evaluate(script)
         if problems or not size:
             detail = "\n".join(problems) or "reveal.js produced no pages"
-            raise BuildError("the slides could not be printed", _source_name(html), None, detail)
+            raise BuildError("the slides could not be printed", handout.deck, None, detail)
         pdf = page.pdf(
             width=f"{size['width']}px",
             height=f"{size['height']}px",
@@ -349,11 +369,7 @@ def _print_pdf(browser: Any, html: Path, target: Path, *, notes: bool) -> None:
         )
     finally:
         page.close()
-    target.write_bytes(fixed_dates(pdf))
-
-
-def _source_name(html: Path) -> str:
-    return f"slides/{html.stem}.qmd"
+    return fixed_dates(pdf)
 
 
 _PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate)\s*\()(D:[^)]*)(\))")

@@ -2,7 +2,8 @@
 
 Pandoc turns the book (numbered and cross-referenced already, see :mod:`bookbuild.resolve`) into
 Typst markup using our template ``templates/book.typ`` and the ``chapters.lua`` filter (parts,
-chapter openings, running headers); the ``typst`` package (PyPI) compiles it in-process.
+chapter openings, running headers); the ``typst`` package (PyPI) compiles it in-process. Both
+steps are cached on their inputs (the Typst source, every figure, the fonts, Typst's version).
 
 Strictness: a pandoc warning (for instance "Could not convert TeX math") or any Typst warning
 fails the build, naming the chapter it came from, because both mean the PDF silently differs from
@@ -14,70 +15,48 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildError, line_of
-from .pandoc import filter_path, run_pandoc
-from .project import Project
-from .resolve import ResolvedBook
+from ..cache import key
+from ..context import BookContext, Outputs
+from ..errors import BuildError, line_of
+from ..pandoc import cached_pandoc, format_filters
+from ..progress import TRACE
+from ..project import Project
+from ..resolve import ResolvedBook
+from ..toolchain import HERE, font_paths, fonts_key
 
-TEMPLATES = Path(__file__).parent / "templates"
-FONT_DIRS = (
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/truetype/dejavu"),
-)
-PAPER_SIZES = {"a4": "a4", "letter": "us-letter", "us-letter": "us-letter"}
+TEMPLATES = HERE / "templates"
 _SOURCE_MARK = re.compile(r"^// source: (.+)$")
 _TEX_MATH = re.compile(r"Could not convert TeX math (.+?), rendering as TeX", re.DOTALL)
 
 
-def pdf_name(project: Project) -> str:
-    """File name of the PDF in the output folder, from the book's title."""
-    return project.slug + ".pdf"
-
-
-def paper_size(project: Project) -> str:
-    requested = str(project.format_options("typst").get("papersize", "a4")).lower()
-    if requested not in PAPER_SIZES:
-        raise BuildError(
-            f"format.typst.papersize '{requested}' is not one of {', '.join(PAPER_SIZES)}",
-            "_quarto.yml",
-        )
-    return PAPER_SIZES[requested]
-
-
-def to_typst(project: Project, book: ResolvedBook) -> str:
+def to_typst(ctx: BookContext) -> str:
     """The whole book as Typst source."""
-    date = datetime.strptime(project.date or "2026-01-01", "%Y-%m-%d")
+    project = ctx.project
     variables = {
         "title": project.title,
         "subtitle": project.subtitle,
         "author": project.author,
         "description": project.description,
-        "date": date.strftime("%B %-d, %Y"),
-        "year": str(date.year),
-        "month": str(date.month),
-        "day": str(date.day),
-        "lang": str(project.config.get("lang", "en")),
-        "papersize": paper_size(project),
+        "date": project.date.strftime("%B %-d, %Y"),
+        "year": str(project.date.year),
+        "month": str(project.date.month),
+        "day": str(project.date.day),
+        "lang": project.lang,
+        "papersize": project.paper_size,
     }
-    args = [
-        "--from=json",
-        "--to=typst",
-        f"--template={TEMPLATES / 'book.typ'}",
-        f"--lua-filter={filter_path('callouts.lua')}",
-        f"--lua-filter={filter_path('book.lua')}",
-        f"--lua-filter={filter_path('chapters.lua')}",
-        "--wrap=preserve",
-    ]
-    args += [f"--variable={key}={_markup(value)}" for key, value in variables.items()]
+    args = ["--from=json", "--to=typst", f"--template={TEMPLATES / 'book.typ'}",
+            *format_filters(chapters=True), "--wrap=preserve"]  # fmt: skip
+    args += [f"--variable={name}={_markup(value)}" for name, value in variables.items()]
     args.append(f"--variable=author-string={_string(project.author)}")
-    result = run_pandoc(args, json.dumps(book.document), what="writing Typst")
+    result = cached_pandoc(ctx.store, args, json.dumps(ctx.book.document), what="writing Typst")
     for warning in result.warnings:
-        raise _pandoc_warning(warning, book, project)
+        raise _pandoc_warning(warning, ctx.book)
     return result.output
 
 
@@ -91,11 +70,11 @@ def _string(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _pandoc_warning(warning: str, book: ResolvedBook, project: Project) -> BuildError:
+def _pandoc_warning(warning: str, book: ResolvedBook) -> BuildError:
     if match := _TEX_MATH.search(warning):
         math = match.group(1).strip()
         for ref in book.chapters:
-            text = (project.root / ref.path).read_text(encoding="utf-8")
+            text = book.texts.get(ref.path, "")
             if (line := line_of(text, math.split("\n")[0].strip())) is not None:
                 return BuildError(f"TeX math that Typst cannot show: {math}", ref.path, line)
     return BuildError("pandoc warned while writing Typst", None, None, warning)
@@ -107,13 +86,13 @@ def compile_pdf(source: str, root: Path, project: Project) -> bytes:
 
     main = root / "book.typ"
     main.write_text(source, encoding="utf-8")
-    fonts = [str(d) for d in FONT_DIRS if d.is_dir()]
-    timestamp = datetime.strptime(project.date or "2026-01-01", "%Y-%m-%d").replace(tzinfo=UTC)
+    timestamp = datetime(project.date.year, project.date.month, project.date.day, tzinfo=UTC)
     try:
-        compiler = typst.Compiler(
-            str(main), root=str(root), font_paths=fonts, ignore_system_fonts=True
-        )
-        pdf, warnings = compiler.compile_with_warnings(timestamp=timestamp)
+        with TRACE.timed("typst", "compiling the PDF"):
+            compiler = typst.Compiler(
+                str(main), root=str(root), font_paths=font_paths(), ignore_system_fonts=True
+            )
+            pdf, warnings = compiler.compile_with_warnings(timestamp=timestamp)
     except typst.TypstError as exc:
         raise _typst_problem(exc.message, exc.diagnostic, source) from None
     finally:
@@ -140,9 +119,20 @@ def _typst_problem(
     return BuildError(f"Typst {kind} in the PDF: {message}", chapter, None, diagnostic)
 
 
-def write_pdf(project: Project, book: ResolvedBook, stage: Path) -> Path:
-    """Build the PDF into ``stage`` (where the figures already are) and return its path."""
-    pdf = compile_pdf(to_typst(project, book), stage, project)
-    out = stage / pdf_name(project)
-    out.write_bytes(pdf)
-    return out
+def render(ctx: BookContext) -> Outputs:
+    """The PDF, from the cache when the Typst source, figures and fonts are unchanged."""
+    source = to_typst(ctx)
+    digest = key("typst", metadata.version("typst"), source, ctx.figures_key, fonts_key(),
+                 ctx.project.date_text)  # fmt: skip
+
+    def make() -> bytes:
+        folder = ctx.work / "typst"  # Typst reads images only from under its compile root
+        folder.mkdir(parents=True, exist_ok=True)
+        ctx.write_figures(folder)
+        try:
+            return compile_pdf(source, folder, ctx.project)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    ctx.store.get("pdf", digest, make)
+    return {ctx.project.output_name("pdf"): ctx.store.path("pdf", digest)}
