@@ -1,69 +1,134 @@
 """The sources stay valid Quarto: only names Quarto's own schema accepts.
 
-The list of names is `tools/bookbuild/quarto-names.json`, extracted from Quarto's schema files;
-anyone with the Quarto CLI must be able to `quarto render` this repository.
+The names are the in-repository list ``tools/bookbuild/quarto-names.json``, extracted from
+Quarto's schema files: anyone with the Quarto CLI must be able to ``quarto render`` this
+repository. The checker (``tests/support/quarto.py``) reads the sources itself, so a name our
+builder happens to tolerate is still caught, and reports every problem as ``file:line``.
 """
 
 from __future__ import annotations
 
-import re
+import textwrap
 from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml
 
-from bookbuild.qmd import quarto_names, read_qmd
+from ..conftest import ROOT
+from ..support.quarto import check_project, listed_chapters, load_names, sources
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(
-    p.relative_to(ROOT).as_posix()
-    for pattern in ("*.qmd", "chapters/**/*.qmd", "slides/*.qmd")
-    for p in ROOT.glob(pattern)
-)
-NAMES = quarto_names()
-
-
-def config() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
-    return data
+NAMES_FILE = ROOT / "tools" / "bookbuild" / "quarto-names.json"
+NAMES = load_names(NAMES_FILE)
+LISTS = (
+    "project_top_level_keys", "project_keys", "book_keys", "document_options",
+    "cell_options_jupyter", "callout_types", "crossref_prefixes",
+)  # fmt: skip
 
 
-def test_names_file_matches_the_shared_copy() -> None:
-    shared = ROOT.parent / "shared" / "quarto-names.json"
-    if not shared.exists():
-        pytest.skip("the authors' shared folder is not beside this checkout")
-    ours = ROOT / "tools" / "bookbuild" / "quarto-names.json"
-    assert ours.read_text() == shared.read_text()
+def test_the_names_file_holds_every_list() -> None:
+    empty = [name for name in LISTS if not NAMES.get(name)]
+    assert empty == [], f"{NAMES_FILE.name} lacks or has empty lists: {empty}"
 
 
-def test_quarto_yml_uses_only_quarto_keys() -> None:
-    data = config()
-    allowed_top = set(NAMES["project_top_level_keys"]) | set(NAMES["document_options"])
-    assert set(data) - allowed_top == set()
-    assert set(data["project"]) - set(NAMES["project_keys"]) == set()
-    assert set(data["book"]) - set(NAMES["book_keys"]) == set()
-    for fmt, options in (data.get("format") or {}).items():
-        assert set(options or {}) - set(NAMES["document_options"]) == set(), fmt
+def test_the_check_covers_every_chapter_and_deck() -> None:
+    found = sources(ROOT)
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    chapters = listed_chapters(config)
+    assert "index.qmd" in chapters
+    assert [path for path in chapters if not (ROOT / path).is_file()] == []
+    assert [path for path in found if path.startswith("slides/")], "the book has no decks"
 
 
-@pytest.mark.parametrize("path", SOURCES)
-def test_front_matter_and_cell_options_are_quarto_names(path: str) -> None:
-    doc = read_qmd(ROOT, path)
-    unknown = set(doc.meta) - set(NAMES["document_options"])
-    assert unknown == set(), f"{path}: front matter keys {unknown}"
-    formats = doc.meta.get("format") or {}
-    for fmt_options in formats.values() if isinstance(formats, dict) else []:
-        if isinstance(fmt_options, dict):
-            assert set(fmt_options) - set(NAMES["document_options"]) == set()
-    for cell in doc.cells:
-        assert set(cell.options) - set(NAMES["cell_options_jupyter"]) == set()
+def test_config_front_matter_and_cell_options_are_quarto_names() -> None:
+    problems = check_project(ROOT, NAMES)
+    assert problems == [], "\n".join(map(str, problems))
 
 
-@pytest.mark.parametrize("path", SOURCES)
-def test_callouts_and_crossrefs_use_quarto_names(path: str) -> None:
-    text = (ROOT / path).read_text(encoding="utf-8")
-    callouts = set(re.findall(r"\.callout-([a-z]+)", text))
-    assert callouts - set(NAMES["callout_types"]) == set()
-    prefixes = set(re.findall(r"(?<![\w@])-?@([a-z]+)-[\w-]+", text))
-    assert prefixes - set(NAMES["crossref_prefixes"]) == set(), path
+BAD_CONFIG = """\
+project:
+  type: book
+  output-folder: _book
+book:
+  title: "Tiny"
+  chapter-list: []
+  chapters:
+    - index.qmd
+    - part: "One"
+      chapters:
+        - chapters/one.qmd
+        - chapters/gone.qmd
+colour: blue
+format:
+  html:
+    toc: true
+    table-of-contents-depth: 2
+"""
+
+BAD_INDEX = """\
+---
+title: "Home"
+titel: "a typo"
+format:
+  revealjs:
+    slide-numbers: true
+---
+
+# Home
+
+```{python}
+#| echo: false
+#| fig-captoin: "misspelt"
+print(1)
+```
+
+````markdown
+```{python}
+#| shown-not-run: true
+```
+````
+
+::: {.callout-tipp}
+Text.
+:::
+
+See @figure-one and @fig-one.
+"""
+
+BAD_CHAPTER = """\
+# One
+
+```{python}
+#| label: [unclosed
+x = 1
+```
+"""
+
+
+def test_the_check_reports_each_bad_name_with_file_and_line(tmp_path: Path) -> None:
+    for name, text in {
+        "_quarto.yml": BAD_CONFIG, "index.qmd": BAD_INDEX, "chapters/one.qmd": BAD_CHAPTER,
+    }.items():  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    found = [str(p) for p in sorted(check_project(tmp_path, NAMES))]
+    assert found == [
+        "_quarto.yml:3: unknown project key 'output-folder'",
+        "_quarto.yml:6: unknown book key 'chapter-list'",
+        "_quarto.yml:13: unknown top-level key 'colour'",
+        "_quarto.yml:17: unknown html format option 'table-of-contents-depth'",
+        "chapters/gone.qmd:1: listed in _quarto.yml but does not exist",
+        "chapters/one.qmd:4: malformed YAML: expected ',' or ']', but got '<stream end>'",
+        "index.qmd:3: unknown front-matter key 'titel'",
+        "index.qmd:6: unknown revealjs format option 'slide-numbers'",
+        "index.qmd:13: unknown cell option 'fig-captoin'",
+        "index.qmd:23: unknown callout type 'callout-tipp'",
+        "index.qmd:27: unknown cross-reference prefix 'figure'",
+    ]
+
+
+def test_a_clean_project_has_no_problems(tmp_path: Path) -> None:
+    """The other side of the test above: the same files, corrected, pass."""
+    config = "project:\n  type: book\nbook:\n  title: T\n  chapters:\n    - index.qmd\n"
+    index = "---\ntitle: Home\n---\n\n```{python}\n#| echo: false\nprint(1)\n```\n\n@fig-one\n"
+    (tmp_path / "_quarto.yml").write_text(config, encoding="utf-8")
+    (tmp_path / "index.qmd").write_text(index, encoding="utf-8")
+    assert check_project(tmp_path, NAMES) == []

@@ -1,16 +1,20 @@
-"""Study data: the question bank and glossary are valid and point at real sections."""
+"""Study data: the question bank and glossary exist, are valid and point at real sections.
+
+Missing data is a failure, not a skip: the chapters, the flashcards and the decks all read these
+files, so a moved or deleted folder must turn this red.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pytest
-
-from llmprep.bank import load_glossary, load_question_bank, load_questions
+from llmprep.book.bank import load_glossary, load_question_bank, load_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "chapters" / "_data"
+QUESTIONS = DATA / "questions"
+GLOSSARY = DATA / "glossary.yml"
 
 
 def section_labels() -> set[str]:
@@ -21,23 +25,32 @@ def section_labels() -> set[str]:
     return labels
 
 
-def test_question_bank_is_valid_and_links_resolve() -> None:
-    folder = DATA / "questions"
-    if not folder.is_dir():
-        pytest.skip("no question bank yet")
-    questions = load_question_bank(folder)
-    labels = section_labels()
-    missing = sorted({q.see for q in questions} - labels)
-    assert missing == [], f"questions point at sections that do not exist: {missing}"
-    for path in folder.glob("[!_]*.yml"):
-        topics = {q.topic for q in load_questions(path)}
+def topic_files() -> list[Path]:
+    assert QUESTIONS.is_dir(), f"the question bank is missing: {QUESTIONS.relative_to(ROOT)}/"
+    files = sorted(QUESTIONS.glob("[!_]*.yml"))
+    assert files, f"the question bank {QUESTIONS.relative_to(ROOT)}/ holds no topic files"
+    return files
+
+
+def test_every_topic_file_holds_questions_of_its_topic() -> None:
+    for path in topic_files():
+        questions = load_questions(path)
+        assert questions, f"{path.name} holds no questions"
+        topics = {q.topic for q in questions}
         assert topics == {path.stem}, f"{path.name} holds questions of topics {topics}"
 
 
+def test_question_bank_is_valid_and_links_resolve() -> None:
+    topic_files()
+    questions = load_question_bank(QUESTIONS)
+    assert questions
+    missing = sorted({q.see for q in questions} - section_labels())
+    assert missing == [], f"questions point at sections that do not exist: {missing}"
+
+
 def test_glossary_is_valid_and_links_resolve() -> None:
-    path = DATA / "glossary.yml"
-    if not path.exists():
-        pytest.skip("no glossary yet")
-    terms = load_glossary(path)
+    assert GLOSSARY.is_file(), f"the glossary is missing: {GLOSSARY.relative_to(ROOT)}"
+    terms = load_glossary(GLOSSARY)
+    assert terms, "the glossary holds no terms"
     missing = sorted({t.see for t in terms} - section_labels())
     assert missing == [], f"glossary terms point at sections that do not exist: {missing}"

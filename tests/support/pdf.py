@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,76 @@ def text(pdf: Path) -> str:
     return _run("pdftotext", "-enc", "UTF-8", str(pdf), "-")
 
 
+def pages(pdf: Path) -> list[str]:
+    """The text layer page by page (``pdftotext`` ends every page with a form feed)."""
+    found = text(pdf).split("\f")
+    return found[:-1] if found and found[-1] == "" else found
+
+
+def squash(value: str) -> str:
+    """``value`` without spaces, hyphens or soft hyphens, and with straight quotes.
+
+    The text layer breaks lines (and words, with a soft hyphen) wherever the layout does, and
+    Typst curls apostrophes; squashing both sides lets a test look for a title in a page.
+    """
+    value = value.replace("\u2019", "'").replace("\u2018", "'")
+    value = value.replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"[\s\u00a0\u00ad\u2060-]+", "", value)
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """A numbered caption in the text layer: ``Figure 1.2: ...`` is chapter "1", number 2."""
+
+    page: int  # 0-based, like the outline's pages
+    kind: str  # "Figure", "Table" or "Listing"
+    chapter: str | None  # None for the unnumbered chapters' "Figure 1"
+    number: int
+    text: str  # the rest of the caption's first line
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.chapter + '.' if self.chapter else ''}{self.number}"
+
+
+_CAPTION = re.compile(r"^(Figure|Table|Listing) (?:(\d+)\.)?(\d+): (.*)$", re.MULTILINE)
+
+
+def captions(pdf: Path) -> list[Caption]:
+    """Every numbered caption, in reading order (a caption starts a line of the text layer)."""
+    return [
+        Caption(page, m[1], m[2], int(m[3]), m[4].strip())
+        for page, content in enumerate(pages(pdf))
+        for m in _CAPTION.finditer(content)
+    ]
+
+
+def numbering_problems(found: list[Caption], starts: list[tuple[int, str | None]]) -> list[str]:
+    """Captions numbered out of sequence, or numbered for another chapter than theirs.
+
+    ``starts`` is (first page, chapter number or None) of every part and chapter, in page order.
+    Each kind of caption must count 1, 2, 3... within its chapter, prefixed with the number of
+    the chapter whose pages it sits on.
+    """
+    problems = []
+    counts: dict[tuple[str | None, str, int], int] = {}
+    for caption in found:
+        owners = [(i, number) for i, (page, number) in enumerate(starts) if page <= caption.page]
+        if not owners:
+            problems.append(f"{caption.label} on page {caption.page + 1}, before any chapter")
+            continue
+        index, number = owners[-1]
+        if caption.chapter != number:
+            problems.append(
+                f"{caption.label} on page {caption.page + 1} sits in chapter {number or '(none)'}"
+            )
+        key = (number, caption.kind, index)
+        counts[key] = counts.get(key, 0) + 1
+        if caption.number != counts[key]:
+            problems.append(f"{caption.label} on page {caption.page + 1}: expected {counts[key]}")
+    return problems
+
+
 def outline(pdf: Path) -> list[tuple[int, str]]:
     """The PDF outline (bookmarks) as (depth, title), depth-first."""
     reader = PdfReader(str(pdf))
@@ -56,6 +127,33 @@ def outline(pdf: Path) -> list[tuple[int, str]]:
 
     walk(reader.outline, 0)
     return found
+
+
+def outline_pages(pdf: Path) -> list[tuple[int, str, int]]:
+    """The PDF outline as (depth, title, 0-based page the bookmark opens), depth-first."""
+    reader = PdfReader(str(pdf))
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                page = reader.get_destination_page_number(item)
+                assert page is not None, f"the bookmark {item.title!r} opens no page"
+                found.append((depth, str(item.title), page))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def is_blank(png: Path) -> bool:
+    """Whether a rendered page is one flat colour (nothing drawn)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        low, high = image.convert("L").getextrema()
+    return bool(low == high)
 
 
 def _unicode_maps(reader: PdfReader) -> set[str]:
