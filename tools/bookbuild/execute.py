@@ -83,7 +83,7 @@ def _plan(doc: Document) -> list[_Step]:
     for block in doc.blocks:
         if isinstance(block, Markdown) and block.inlines:
             steps.append(_Step("inline", inlines=block.inlines))
-        elif isinstance(block, Cell) and block.option("eval", True) is not False:
+        elif isinstance(block, Cell) and block.evaluated:
             steps.append(_Step("cell", cell=block))
     steps.append(_Step("report"))
     return steps
@@ -113,7 +113,7 @@ def execute_document(doc: Document, root: Path, settings: KernelSettings) -> Exe
     steps = _plan(doc)
     for step in steps:
         nb_cell = new_code_cell(_source(step, root, cwd, settings.figsize))
-        if step.cell is not None and step.cell.option("error", False):
+        if step.cell is not None and step.cell.may_fail:
             nb_cell.metadata["tags"] = ["raises-exception"]
         nb.cells.append(nb_cell)
 

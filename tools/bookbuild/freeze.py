@@ -60,7 +60,7 @@ def listing_digest(path: Path) -> str:
 
 def static_key(doc: Document, root: Path, settings: KernelSettings) -> str:
     """The part of a chapter's key known before execution (everything but what it touched)."""
-    cells = [[c.source, c.option("eval", True), c.option("error", False)] for c in doc.cells]
+    cells = [[c.source, c.evaluated, c.may_fail] for c in doc.cells]
     parts = {
         "execution": EXECUTION_VERSION,
         "kernel-code": file_digest(Path(kernel.__file__)),

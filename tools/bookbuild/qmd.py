@@ -88,6 +88,16 @@ class Cell:
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
 
+    @property
+    def evaluated(self) -> bool:
+        """Whether the cell runs (``eval: false`` shows it without running it)."""
+        return self.options.get("eval", True) is not False
+
+    @property
+    def may_fail(self) -> bool:
+        """``error: true``: an exception is shown as output instead of failing the build."""
+        return bool(self.options.get("error", False))
+
     def describe(self) -> str:
         """How error messages name the cell: by label when it has one."""
         return f"cell '{self.label}'" if self.label else "cell"

@@ -52,7 +52,7 @@ def to_notebook(doc: Document, executed: ExecutedChapter) -> dict[str, Any]:
             continue
         outputs = executed.outputs[code_index]
         code_index += 1
-        ran = block.option("eval", True) is not False
+        ran = block.evaluated
         if ran:
             count += 1
         source = _option_lines(block, doc.text) + block.source
