@@ -165,10 +165,11 @@ def _cell_options(lines: list[str], start: int, file: str, names: Names) -> list
     problems: list[Problem] = []
     for fence_line, body in cells(lines, start):
         options = []
+        prefix = "//|" if body and body[0].startswith("//|") else "#|"  # {dot} cells use //|
         for line in body:
-            if not line.startswith("#|"):
+            if not line.startswith(prefix):
                 break
-            options.append(line[2:].removeprefix(" "))
+            options.append(line[len(prefix) :].removeprefix(" "))
         found, errors = _compose("\n".join(options), file, fence_line + 1)
         problems += errors
         problems += [

@@ -89,8 +89,8 @@ def _cell_markdown(
     if cell.option("include", True) is False:
         return "\n"
     pieces: list[str] = []
-    if cell.option("echo", True) is not False:
-        code = _code_block(cell.source, ".python .cell-code")
+    if cell.echoed:
+        code = _code_block(cell.source, f".{cell.language} .cell-code")
         fold = cell.option("code-fold", False)
         if fold:
             summary = str(cell.option("code-summary", "Code"))

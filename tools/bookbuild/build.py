@@ -28,6 +28,7 @@ from pathlib import Path
 from .assemble import assemble
 from .cache import CACHE_DIR, OutputCache, file_sha, files_key, key, link, sha
 from .context import FORMATS, BookContext, Outputs, figures_digest
+from .diagrams import draw
 from .errors import BuildError
 from .execute import ExecutedChapter, KernelSettings, execute_document, kernel_environment
 from .formats import render_all
@@ -83,7 +84,7 @@ def execute_all(
     pending: list[Document] = []
     for doc in documents:
         if not doc.executable:
-            results[doc.path] = ExecutedChapter.empty()
+            results[doc.path] = ExecutedChapter.empty(len(doc.cells))
         elif (cached := None if options.refresh else store.load(doc)) is not None:
             results[doc.path] = cached
             report.frozen.append(doc.path)
@@ -177,6 +178,8 @@ def build(root: Path, options: BuildOptions | None = None) -> BuildReport:
     executed = execute_all(root, chapters + decks, settings, options, report, progress)
 
     store = OutputCache(root, refresh=options.refresh)
+    for doc in chapters + decks:
+        executed[doc.path] = draw(doc, executed[doc.path], store)
     assembled = [assemble(doc, executed[doc.path]) for doc in chapters]
     figures = {path: data for asm in assembled for path, data in asm.figures.items()}
     version = api_version(store)

@@ -45,8 +45,9 @@ class ExecutedChapter:
     modules: list[str]  # project-relative source files of the modules it imported
 
     @staticmethod
-    def empty() -> ExecutedChapter:
-        return ExecutedChapter([], [], [], [], [])
+    def empty(cells: int = 0) -> ExecutedChapter:
+        """What a document that needs no kernel "produced": no output for any of its cells."""
+        return ExecutedChapter([[] for _ in range(cells)], [], [], [], [])
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,11 @@ line, in a single-backtick code span): each expression becomes an :class:`Inline
 run, evaluated in document order after the cells before it, and its value replaces it in every
 output, so a number in the prose is the number the code computed.
 
-Not supported (Quarto has them; this book does not use them): engines other than Jupyter/Python,
-inline code spanning lines, and ```` ```{{python}} ```` verbatim cells.
+Diagram cells, Quarto's ```` ```{dot} ```` with ``//|`` options, are cells too: Graphviz draws
+them at build time (:mod:`bookbuild.diagrams`), and their code is hidden unless ``echo: true``.
+
+Not supported (Quarto has them; this book does not use them): engines other than Jupyter/Python
+and Graphviz, inline code spanning lines, and ```` ```{{python}} ```` verbatim cells.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 # The content of a single-backtick code span that is inline code: `{python} expr`.
 _INLINE = re.compile(r"^\{(?P<lang>[A-Za-z0-9_+-]+)\}[ \t]+(?P<code>.*?)[ \t]*$")
 _TICKS = re.compile(r"`+")
-EXECUTABLE = frozenset({"python"})
+EXECUTABLE = frozenset({"python"})  # run in a Jupyter kernel
+DIAGRAMS = frozenset({"dot"})  # drawn by an engine at build time (Graphviz), as in Quarto
+OPTION_PREFIX = {"python": "#|", "dot": "//|"}  # Quarto's comment syntax per language
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +95,19 @@ class Cell:
 
     @property
     def evaluated(self) -> bool:
-        """Whether the cell runs (``eval: false`` shows it without running it)."""
-        return self.options.get("eval", True) is not False
+        """Whether the cell runs in the kernel (``eval: false`` shows it without running it;
+        a diagram is drawn by its engine, not run)."""
+        return self.language in EXECUTABLE and self.options.get("eval", True) is not False
+
+    @property
+    def diagram(self) -> bool:
+        return self.language in DIAGRAMS
+
+    @property
+    def echoed(self) -> bool:
+        """Whether the cell's code is shown: by default yes, for a diagram no (Quarto's
+        defaults)."""
+        return self.options.get("echo", not self.diagram) is not False
 
     @property
     def may_fail(self) -> bool:
@@ -123,7 +139,7 @@ class Document:
     @property
     def executable(self) -> bool:
         """Whether the document needs a kernel at all."""
-        return bool(self.cells or self.inlines)
+        return any(c.language in EXECUTABLE for c in self.cells) or bool(self.inlines)
 
 
 @cache
@@ -173,7 +189,7 @@ def parse_qmd(text: str, path: str) -> Document:
         if end is None:
             raise BuildError(f"code fence '{fence}' is never closed", path, i + 1)
         info = _CELL_INFO.match(match["info"])
-        if info and info["lang"] in EXECUTABLE:
+        if info and info["lang"] in EXECUTABLE | DIAGRAMS:
             if pending:
                 blocks.append(_markdown("".join(pending), pending_line, path))
             blocks.append(_cell(lines[i + 1 : end], info["lang"], path, i + 1))
@@ -182,7 +198,7 @@ def parse_qmd(text: str, path: str) -> Document:
         elif info:
             raise BuildError(
                 f"code cell language '{info['lang']}' cannot be executed here "
-                f"(supported: {', '.join(sorted(EXECUTABLE))})",
+                f"(supported: {', '.join(sorted(EXECUTABLE | DIAGRAMS))})",
                 path,
                 i + 1,
             )
@@ -281,9 +297,10 @@ def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
 
 def _cell(body: list[str], language: str, path: str, fence_line: int) -> Cell:
     option_lines: list[str] = []
+    prefix = OPTION_PREFIX[language]
     for line in body:
-        if line.startswith("#|"):
-            option_lines.append(line[2:].removeprefix(" "))
+        if line.startswith(prefix):
+            option_lines.append(line[len(prefix) :].removeprefix(" "))
         else:
             break
     options = load_yaml_mapping("".join(option_lines), path, first_line=fence_line + 1)

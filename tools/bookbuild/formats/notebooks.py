@@ -8,6 +8,7 @@ repository, where its relative paths (data files) resolve.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,10 @@ def to_notebook(doc: Document, executed: ExecutedChapter) -> dict[str, Any]:
             continue
         outputs = executed.outputs[code_index]
         code_index += 1
+        if block.diagram:  # a notebook cannot run Graphviz: show the drawn diagram instead
+            cells.append({"cell_type": "markdown", "id": f"md-{len(cells)}", "metadata": {},
+                          "source": _diagram_markdown(block, outputs)})  # fmt: skip
+            continue
         ran = block.evaluated
         if ran:
             count += 1
@@ -75,6 +80,13 @@ def to_notebook(doc: Document, executed: ExecutedChapter) -> dict[str, Any]:
         },
         "cells": cells,
     }
+
+
+def _diagram_markdown(cell: Cell, outputs: list[dict[str, Any]]) -> str:
+    svg = next((o["data"]["image/svg+xml"] for o in outputs if "data" in o), "")
+    payload = base64.b64encode("".join(svg).encode("utf-8")).decode("ascii")
+    caption = str(cell.option("fig-cap", "Diagram"))
+    return f"![{caption}](data:image/svg+xml;base64,{payload})"
 
 
 def _with_count(output: dict[str, Any], count: int) -> dict[str, Any]:
