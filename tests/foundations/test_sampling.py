@@ -318,3 +318,14 @@ def test_beams_come_back_sorted_best_first() -> None:
     scores = [b.score() for b in beams]
     assert scores == sorted(scores, reverse=True)
     assert len({b.tokens for b in beams}) == len(beams)
+
+
+def test_repetition_penalty_hits_prompt_tokens_when_they_are_passed() -> None:
+    # Hugging Face penalizes every id in input_ids, prompt included (sampling.py docstring):
+    # a name the answer must copy from the prompt gets the same penalty as a repeat.
+    prompt, generated = [3], [1]
+    hf_style = apply_penalties([1.0, 2.0, 0.5, 4.0], [*prompt, *generated], repetition_penalty=2.0)
+    new_only = apply_penalties([1.0, 2.0, 0.5, 4.0], generated, repetition_penalty=2.0)
+    assert hf_style[3] == 2.0
+    assert new_only[3] == 4.0
+    assert hf_style[1] == new_only[1] == 1.0

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llmprep.foundations.scaling import (
+    BESIROGLU_2024,
     CHINCHILLA,
     KAPLAN,
     PF_DAY,
@@ -109,3 +110,29 @@ def test_power_laws_reject_non_positive_sizes(bad: float) -> None:
 def test_kaplan_joint_law_reduces_to_l_of_n_with_unlimited_data() -> None:
     assert kaplan_loss_nd(1e9, 1e30) == pytest.approx(kaplan_loss_n(1e9), rel=1e-6)
     assert kaplan_loss_nd(1e9, 1e9) > kaplan_loss_nd(1e9, 1e11)
+
+
+def test_besiroglu_refit_constants() -> None:
+    # arXiv:2404.10102, their estimates table
+    f = BESIROGLU_2024
+    assert (f.E, f.A, f.B, f.alpha, f.beta) == (1.8172, 482.01, 2085.43, 0.3478, 0.3658)
+
+
+def test_besiroglu_refit_reproduces_chinchilla_itself() -> None:
+    # Chinchilla's budget, 6 x 70B x 1.4T = 5.88e23 FLOPs: the refit puts the optimum at
+    # 73.0B parameters and 18.4 tokens per parameter (review 6.3), within 5% of Chinchilla's
+    # 70B and 10% of its 20 tokens per parameter. The rounded published fit asks for 32B.
+    opt = compute_optimal(5.88e23, BESIROGLU_2024)
+    assert opt.n_params == pytest.approx(73.0e9, rel=0.005)
+    assert opt.tokens_per_param == pytest.approx(18.4, abs=0.05)
+    assert opt.n_params == pytest.approx(70e9, rel=0.05)
+    assert opt.tokens_per_param == pytest.approx(20, rel=0.1)
+    assert compute_optimal(5.88e23).n_params == pytest.approx(32.5e9, rel=0.01)
+
+
+def test_refit_scales_n_and_d_almost_equally() -> None:
+    # exponent a = beta / (alpha + beta) = 0.5126: Approaches 1 and 2 said about 0.5
+    a = BESIROGLU_2024.beta / (BESIROGLU_2024.alpha + BESIROGLU_2024.beta)
+    assert a == pytest.approx(0.5126, abs=1e-4)
+    small, big = compute_optimal(1e21, BESIROGLU_2024), compute_optimal(1e25, BESIROGLU_2024)
+    assert 17 < big.tokens_per_param < small.tokens_per_param < 22

@@ -8,7 +8,9 @@ Each module teaches one idea and runs offline:
 - `bpe`: a byte-level BPE tokenizer you can train in seconds.
 - `tokenizer_comparison`: the same texts counted by three tokenizers.
 - `model_shapes`, `params`, `kv_cache`: parameter, weight and KV-cache arithmetic on real model
-  shapes.
+  shapes, from Llama 3.1 to DeepSeek-V3 (MLA, MoE), gpt-oss (sliding windows) and Qwen3.
+- `hardware`: accelerators (A100 to B200, MI300X) with sourced bandwidth and FLOP/s, machine
+  balance and decode-speed bounds.
 - `scaling`: the Kaplan and Chinchilla scaling laws with their published constants.
 - `tiny_lm`: a character-level language model with hand-written backprop.
 - `decoder`: a Llama-style decoder (RMSNorm, RoPE, grouped-query attention with a KV cache,

@@ -138,7 +138,7 @@ def top_p_filter(logits: ArrayLike, p: float) -> FloatArray:
 
 def min_p_filter(logits: ArrayLike, min_p: float) -> FloatArray:
     """Min-p filtering: keep tokens whose probability is at least min_p x the top probability
-    (Nguyen et al., 2024).
+    (Nguyen et al., ICLR 2025; arXiv:2407.01082).
 
     The threshold scales with the model's confidence: if the top token has p = 0.9 and
     min_p = 0.1, anything under 0.09 is dropped; if the top token has p = 0.2, the bar falls to
@@ -164,12 +164,16 @@ def apply_penalties(
     frequency_penalty: float = 0.0,
     presence_penalty: float = 0.0,
 ) -> FloatArray:
-    """Discourage tokens that were already generated.
+    """Discourage tokens that were already generated (or, in Hugging Face, already present).
 
     - repetition_penalty (Keskar et al., 2019, as in Hugging Face's
       RepetitionPenaltyLogitsProcessor): for every token seen at least once, divide a
       positive logit by the penalty and multiply a negative one by it. Both moves lower the
       score when penalty > 1. Applied once per distinct token, however often it appeared.
+      subtle: Hugging Face applies it to every id in `input_ids`, which includes the prompt,
+      so words the answer should copy from the prompt (names, numbers, quoted passages in RAG
+      or extraction) are penalized too. Pass the prompt's ids in `generated` to reproduce
+      that; pass only the new tokens for the "already generated" reading.
     - frequency_penalty and presence_penalty (the OpenAI API's definitions):
       logit[j] -= count[j] * frequency_penalty + (count[j] > 0) * presence_penalty.
       Frequency grows with every repeat; presence is a flat fee for having appeared at all.
@@ -293,8 +297,14 @@ def beam_search(
     is greedy decoding. Cost: beam_width model calls per step instead of one.
 
     Ranking uses `Beam.score(length_penalty)`; ties go to the lexicographically smaller
-    token sequence, so the result is deterministic. Finished beams stay in the pool and
-    compete with running ones.
+    token sequence, so the result is deterministic.
+
+    This is a simplified beam search, not Hugging Face's algorithm: here finished beams stay
+    in the pool and compete with running ones, so each one that ends occupies a slot and
+    narrows the search. Hugging Face keeps `num_beams` running hypotheses every step, moves
+    finished ones to a separate heap of the best `num_beams` completed sequences, and stops
+    according to `early_stopping` (True, False or "never"). Both rank by the same
+    length-normalized score; on the toy model here they agree.
     """
     if beam_width < 1:
         raise ValueError(f"beam_width must be >= 1, got {beam_width}")
