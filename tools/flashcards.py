@@ -66,7 +66,12 @@ class Card:
 
 
 def question_card(q: Question) -> Card:
-    follow = "".join(f"\n- {f}" for f in q.follow_ups)
+    """The question on the front; the answer and each follow-up, with its section, on the back.
+
+    A follow-up names the section that answers it (``see``), so the card says where to read
+    on, in the same ``sec-…`` form as the card's own source line.
+    """
+    follow = "".join(f"\n- {f.question} (book section: {f.see})" for f in q.follow_ups)
     back = q.answer + (f"\n\n**Follow-ups to expect:**\n{follow}" if follow else "")
     return Card(q.id, "question", q.question, back, (q.topic, q.level), q.see)
 

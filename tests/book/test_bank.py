@@ -9,6 +9,7 @@ import pytest
 
 from llmprep.book.bank import (
     BankError,
+    FollowUp,
     Term,
     glossary_markdown,
     load_glossary,
@@ -25,7 +26,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def question(ident: str = "what-is-a-token", **changes: str) -> str:
+FOLLOW_UPS = """\
+  follow_ups:
+    - question: Why not characters?
+      see: sec-bpe
+"""
+
+
+def question(ident: str = "what-is-a-token", follow_ups: str = FOLLOW_UPS, **changes: str) -> str:
     fields = {
         "id": ident,
         "topic": "foundations",
@@ -36,15 +44,73 @@ def question(ident: str = "what-is-a-token", **changes: str) -> str:
     }
     fields.update(changes)
     lines = [f"- id: {fields.pop('id')}"] + [f"  {k}: {v}" for k, v in fields.items()]
-    return "\n".join(lines) + "\n  follow_ups:\n    - Why not characters?\n"
+    return "\n".join(lines) + "\n" + follow_ups
+
+
+SECOND = question("first-one").count("\n") + 1  # the line on which a second entry starts
 
 
 def test_loads_a_valid_question(tmp_path: Path) -> None:
     path = write(tmp_path / "q" / "foundations.yml", question())
     [q] = load_questions(path)
     assert q.id == "what-is-a-token"
-    assert q.follow_ups == ("Why not characters?",)
+    assert q.follow_ups == (FollowUp(question="Why not characters?", see="sec-bpe"),)
     assert q.see == "sec-tokenization"
+
+
+def test_follow_ups_are_optional(tmp_path: Path) -> None:
+    [q] = load_questions(write(tmp_path / "foundations.yml", question(follow_ups="")))
+    assert q.follow_ups == ()
+
+
+def test_a_bare_string_follow_up_is_rejected_at_its_own_line(tmp_path: Path) -> None:
+    # The old format: a follow-up with no section that answers it.
+    bare = "  follow_ups:\n    - question: Fine.\n      see: sec-bpe\n    - Why not characters?\n"
+    path = write(tmp_path / "foundations.yml", question("first-one") + question(follow_ups=bare))
+    with pytest.raises(BankError) as caught:
+        load_questions(path)
+    line = SECOND + 9  # after 6 lines of fields, "follow_ups:" and the first follow-up's 2
+    assert (caught.value.file, caught.value.line) == (str(path), line)
+    assert str(caught.value).startswith(f"{path}:{line}: follow-up 2: a bare string")
+
+
+ITEM = SECOND + 7  # the first follow-up's line: after 6 lines of fields and "follow_ups:"
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "line", "message"),
+    [
+        ("  follow_ups: Why not characters?\n", SECOND, "'follow_ups' must be a list"),
+        (
+            "  follow_ups:\n    - see: sec-bpe\n",
+            ITEM,
+            "follow-up 1: 'question' must be a non-empty",
+        ),
+        (
+            "  follow_ups:\n    - question: Why?\n      see: bpe\n",
+            ITEM,
+            "follow-up 1: see 'bpe' is not a section label",
+        ),
+        ("  follow_ups:\n    - question: Why?\n", ITEM, "follow-up 1: see None is not a section"),
+        (
+            "  follow_ups:\n    - question: Why?\n      see: sec-bpe\n      answer: x\n",
+            ITEM,
+            "follow-up 1: unknown field(s): answer",
+        ),
+        ("  follow_ups:\n    - [why, sec-bpe]\n", ITEM, "follow-up 1: must be a mapping"),
+    ],
+)
+def test_bad_follow_up_names_file_and_line(
+    tmp_path: Path, follow_ups: str, line: int, message: str
+) -> None:
+    path = write(
+        tmp_path / "foundations.yml", question("first-one") + question(follow_ups=follow_ups)
+    )
+    with pytest.raises(BankError) as caught:
+        load_questions(path)
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -62,9 +128,9 @@ def test_bad_question_names_file_and_line(tmp_path: Path, entry: str, message: s
     path = write(tmp_path / "foundations.yml", question("first-one") + entry)
     with pytest.raises(BankError) as caught:
         load_questions(path)
-    assert caught.value.line == 9  # the second entry starts on line 9
+    assert caught.value.line == SECOND
     assert message in str(caught.value)
-    assert str(caught.value).startswith(f"{path}:9: ")
+    assert str(caught.value).startswith(f"{path}:{SECOND}: ")
 
 
 def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
@@ -73,7 +139,7 @@ def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
     write(tmp_path / "_draft.yml", question("same"))  # skipped: files starting with _
     with pytest.raises(BankError, match="duplicate id 'same'") as caught:
         load_question_bank(tmp_path)
-    assert (caught.value.file, caught.value.line) == (str(b), 9)  # the second entry of b.yml
+    assert (caught.value.file, caught.value.line) == (str(b), SECOND)  # b.yml's second entry
     assert f"also at {tmp_path / 'a.yml'}:1" in str(caught.value)
 
 

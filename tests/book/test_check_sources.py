@@ -85,7 +85,8 @@ QUESTIONS = f"""\
   answer: |
     {ANSWER}
   follow_ups:
-    - Why scale by the square root of d?
+    - question: Why scale by the square root of d?
+      see: sec-one
   see: sec-one
 """
 

@@ -7,6 +7,7 @@ files, so a moved or deleted folder must turn this red.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from llmprep.book.bank import load_glossary, load_question_bank, load_questions
@@ -54,3 +55,25 @@ def test_glossary_is_valid_and_links_resolve() -> None:
     assert terms, "the glossary holds no terms"
     missing = sorted({t.see for t in terms} - section_labels())
     assert missing == [], f"glossary terms point at sections that do not exist: {missing}"
+
+
+def test_every_follow_up_names_a_section_that_exists() -> None:
+    # A follow-up promises an answer; `see` says where the book gives it, so it must be a real
+    # `{#sec-…}` anchor in the sources, not a section planned for later.
+    labels = section_labels()
+    questions = load_question_bank(QUESTIONS)
+    assert any(q.follow_ups for q in questions), "no question lists a follow-up"
+    missing = [
+        f"{q.id}: {f.see} ({f.question})"
+        for q in questions
+        for f in q.follow_ups
+        if f.see not in labels
+    ]
+    assert missing == [], f"follow-ups point at sections that do not exist: {missing}"
+
+
+def test_no_question_or_follow_up_is_asked_twice_word_for_word() -> None:
+    questions = load_question_bank(QUESTIONS)
+    texts = [q.question for q in questions] + [f.question for q in questions for f in q.follow_ups]
+    counts = Counter(" ".join(text.casefold().split()) for text in texts)
+    assert [text for text, n in counts.items() if n > 1] == []

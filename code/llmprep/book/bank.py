@@ -3,7 +3,8 @@
 Both live as YAML under ``chapters/_data/`` (``questions/<topic>.yml`` and ``glossary.yml``) so
 that one source feeds the chapters, the flashcards and the tests. Loading validates every entry
 and reports a problem as ``file:line``, because a typo in a data file should be as easy to find
-as a typo in code.
+as a typo in code. A question's follow-ups are ``{question, see}`` mappings: each names the
+section that answers it, so a follow-up can only promise depth the book actually has.
 
 What it does not do: decide what a good answer is. Length limits and required fields keep the
 entries in shape; the prose is the authors' job.
@@ -40,6 +41,14 @@ class BankError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A question an interviewer may ask next, and the section whose text answers it."""
+
+    question: str
+    see: str
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     """One interview question with a model answer (Markdown) and where the book teaches it."""
 
@@ -48,7 +57,7 @@ class Question:
     level: Level
     question: str
     answer: str
-    follow_ups: tuple[str, ...]
+    follow_ups: tuple[FollowUp, ...]
     see: str
 
 
@@ -63,8 +72,12 @@ class Term:
     aliases: tuple[str, ...] = ()
 
 
-def _entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, mapping) for each item of the YAML list in ``path``."""
+def _entries(path: Path) -> list[tuple[int, dict[str, Any], yaml.Node]]:
+    """(line, mapping, node) for each item of the YAML list in ``path``.
+
+    The node is kept so that a problem inside an entry (one bad follow-up) can be reported at
+    its own line rather than at the entry's first line.
+    """
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -93,7 +106,7 @@ def _entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
             raise BankError(path, line, f"malformed YAML: {exc}") from None
         if not isinstance(value, dict):
             raise BankError(path, line, "each entry must be a mapping")
-        out.append((line, value))
+        out.append((line, value, node))
     return out
 
 
@@ -111,9 +124,51 @@ def _strings(entry: Mapping[str, Any], key: str, path: Path, line: int) -> tuple
     return tuple(v.strip() for v in value)
 
 
-def _check_keys(entry: Mapping[str, Any], allowed: set[str], path: Path, line: int) -> None:
+def _check_keys(
+    entry: Mapping[str, Any], allowed: set[str], path: Path, line: int, what: str = ""
+) -> None:
     if unknown := set(entry) - allowed:
-        raise BankError(path, line, f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise BankError(path, line, f"{what}unknown field(s): {', '.join(sorted(unknown))}")
+
+
+def _item_lines(node: yaml.Node, key: str) -> list[int]:
+    """The line of each item of the list stored under ``key`` in a mapping node."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key and isinstance(value_node, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value_node.value]
+    return []
+
+
+def _follow_ups(
+    entry: Mapping[str, Any], node: yaml.Node, path: Path, line: int
+) -> tuple[FollowUp, ...]:
+    """The entry's follow-ups, each ``{question, see}``; errors point at the follow-up's line."""
+    value = entry.get("follow_ups", [])
+    if not isinstance(value, list):
+        raise BankError(path, line, "'follow_ups' must be a list of {question, see} mappings")
+    lines = _item_lines(node, "follow_ups")
+    follow_ups = []
+    for number, item in enumerate(value, start=1):
+        where = lines[number - 1] if number <= len(lines) else line
+        what = f"follow-up {number}: "
+        if isinstance(item, str):
+            raise BankError(
+                path,
+                where,
+                f"{what}a bare string; write it as {{question: ..., see: sec-...}}, naming the "
+                "section that answers it",
+            )
+        if not isinstance(item, dict):
+            raise BankError(path, where, f"{what}must be a mapping {{question: ..., see: sec-...}}")
+        _check_keys(item, {"question", "see"}, path, where, what)
+        question, see = item.get("question"), item.get("see")
+        if not isinstance(question, str) or not question.strip():
+            raise BankError(path, where, f"{what}'question' must be a non-empty string")
+        if not isinstance(see, str) or not _SECTION.match(see.strip()):
+            raise BankError(path, where, f"{what}see {see!r} is not a section label (sec-...)")
+        follow_ups.append(FollowUp(question=question.strip(), see=see.strip()))
+    return tuple(follow_ups)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -125,7 +180,7 @@ def _located_questions(path: Path) -> list[tuple[int, Question]]:
     """(line, question) for each entry of ``path``, validated."""
     questions = []
     allowed = {"id", "topic", "level", "question", "answer", "follow_ups", "see"}
-    for line, entry in _entries(path):
+    for line, entry, node in _entries(path):
         _check_keys(entry, allowed, path, line)
         ident = _text(entry, "id", path, line)
         if not _KEBAB.match(ident):
@@ -152,7 +207,7 @@ def _located_questions(path: Path) -> list[tuple[int, Question]]:
                     level=level,
                     question=_text(entry, "question", path, line),
                     answer=answer,
-                    follow_ups=_strings(entry, "follow_ups", path, line),
+                    follow_ups=_follow_ups(entry, node, path, line),
                     see=see,
                 ),
             )
@@ -182,7 +237,7 @@ def load_glossary(path: Path) -> list[Term]:
     terms: list[Term] = []
     seen: dict[str, int] = {}
     allowed = {"term", "definition", "area", "see", "aliases"}
-    for line, entry in _entries(path):
+    for line, entry, _ in _entries(path):
         _check_keys(entry, allowed, path, line)
         term = Term(
             term=_text(entry, "term", path, line),
