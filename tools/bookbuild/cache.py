@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -62,6 +63,7 @@ class OutputCache:
     refresh: bool = False
     hits: int = 0
     misses: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def path(self, kind: str, digest: str) -> Path:
         return self.root / CACHE_DIR / kind / digest[:2] / digest
@@ -69,11 +71,13 @@ class OutputCache:
     def get(self, kind: str, digest: str, make: Callable[[], bytes]) -> bytes:
         path = self.path(kind, digest)
         if not self.refresh and path.is_file():
-            self.hits += 1
+            with self._lock:
+                self.hits += 1
             return path.read_bytes()
         data = make()
         self.put(path, data)
-        self.misses.append(kind)
+        with self._lock:
+            self.misses.append(kind)
         return data
 
     def get_text(self, kind: str, digest: str, make: Callable[[], str]) -> str:
@@ -81,7 +85,7 @@ class OutputCache:
 
     def put(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
 

@@ -16,6 +16,7 @@ import shutil
 import uuid
 from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 
 from ..cache import key
 from ..context import BookContext, Outputs
@@ -47,6 +48,11 @@ def render_cover(project: Project) -> bytes:
     return png
 
 
+def _prepare(ctx: BookContext, folder: Path) -> None:
+    ctx.progress.message("EPUB: writing with pandoc")
+    ctx.write_figures(folder)
+
+
 def render(ctx: BookContext) -> Outputs:
     """The EPUB file, built by pandoc from the resolved book."""
     project = ctx.project
@@ -71,7 +77,7 @@ def render(ctx: BookContext) -> Outputs:
     try:
         result = cached_pandoc(
             ctx.store, args, json.dumps(ctx.book.document), what="writing the EPUB",
-            reads=[cover], inputs=ctx.figures_key, prepare=lambda: ctx.write_figures(folder),
+            reads=[cover], inputs=ctx.figures_key, prepare=lambda: _prepare(ctx, folder),
             scratch=ctx.work, env=epoch,
         )  # fmt: skip
     finally:

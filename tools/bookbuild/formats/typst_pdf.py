@@ -126,6 +126,7 @@ def render(ctx: BookContext) -> Outputs:
                  ctx.project.date_text)  # fmt: skip
 
     def make() -> bytes:
+        ctx.progress.message("PDF: compiling with Typst")
         folder = ctx.work / "typst"  # Typst reads images only from under its compile root
         folder.mkdir(parents=True, exist_ok=True)
         ctx.write_figures(folder)
