@@ -1,7 +1,9 @@
 # LLM Interview Prep: one Makefile for the whole loop.
-#   make book     set up everything (venv, pinned deps, npm assets), then build every output
-#   make test     set up everything (system packages too, as root), then lint, type-check, test
+#   make book     set up everything, then build every output
+#   make test     set up everything, then lint, type-check, test
 #   make preview  serve _book/ on 127.0.0.1 and rebuild on change
+# Setting up: the Debian packages first (tools/install-system-deps.sh installs them as root, and
+# otherwise says what to install), then the venv from requirements.lock and the npm assets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -21,7 +23,9 @@ export BOOKBUILD_STATE := $(CURDIR)/.build/state
 help:
 	@echo "make book | make test | make preview | make bench | make golden | make clean"
 
-$(STAMP): requirements.lock pyproject.toml tools/pyproject.toml package.json package-lock.json
+# System packages first (order-only: they never make the venv stale): `npm ci` needs npm.
+$(STAMP): requirements.lock pyproject.toml tools/pyproject.toml package.json package-lock.json \
+  | system-deps
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12+ not found on PATH" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -32,12 +36,12 @@ $(STAMP): requirements.lock pyproject.toml tools/pyproject.toml package.json pac
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
 
 system-deps:
 	bash tools/install-system-deps.sh
 
-book: setup system-deps
+book: setup
 	$(PY) -m bookbuild build $(if $(REFRESH),--refresh,)
 
 book-fresh:
@@ -63,12 +67,12 @@ precommit: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup system-deps
+pytest: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
-bench: setup system-deps
+bench: setup
 	$(PY) benchmarks/book_bench.py
 
 bench-code: setup

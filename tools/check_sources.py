@@ -9,9 +9,10 @@ It checks, and reports each problem as ``file:line: message`` (exit status 1 whe
 * **data files**: the question bank (``chapters/_data/questions/*.yml``) and the glossary
   (``chapters/_data/glossary.yml``) load with the book's own loader, which validates every
   field, and every ``see:`` names a ``{#sec-…}`` section that exists;
-* **Quarto names**: ``_quarto.yml``, every ``.qmd`` file's front matter and every ``#|`` cell
-  option use only names in ``tools/bookbuild/quarto-names.json`` (Quarto's own schema), and
-  every callout is one of Quarto's callout types;
+* **Quarto names**: ``_quarto.yml``, every ``.qmd`` file's front matter and every cell option
+  (``#|`` in a Python cell, ``//|`` in a Graphviz ``{dot}`` diagram) use only names in
+  ``tools/bookbuild/quarto-names.json`` (Quarto's own schema); every callout is one of
+  Quarto's callout types, and every cell one the builder can run or draw;
 * **citations**: every ``[@key]`` / ``@key`` in a ``.qmd`` file (or in a data file, whose
   Markdown the chapters render) is an entry of the bibliography, and every entry is cited.
   Cross-references (``@sec-…``, ``@fig-…``, …: the prefixes are in quarto-names.json) are not
@@ -55,6 +56,8 @@ _CITATION = re.compile(
 )
 _BIB_ENTRY = re.compile(r"^\s*@(?P<type>[A-Za-z]+)\s*[{(]\s*(?P<key>[^,\s]+)\s*,", re.MULTILINE)
 _BIB_NOT_ENTRIES = {"comment", "string", "preamble"}
+# Quarto's option comment per cell language, for the cells the builder runs or draws.
+OPTION_PREFIX = {"python": "#|", "dot": "//|"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ class Source:
 
     front_matter: list[tuple[int, str]]  # the front matter's lines, numbered
     front_matter_start: int  # line of the first front-matter line (after '---')
-    cells: list[tuple[str, list[tuple[int, str]]]]  # (language, numbered '#|' option lines)
+    cells: list[tuple[str, int, list[tuple[int, str]]]]  # (language, line, numbered options)
     prose: list[tuple[int, str]]  # every line outside front matter and code, numbered
 
 
@@ -123,7 +126,7 @@ def split_qmd(text: str) -> Source:
                 front = [(n + 1, lines[n]) for n in range(1, end)]
                 body = end + 1
                 break
-    cells: list[tuple[str, list[tuple[int, str]]]] = []
+    cells: list[tuple[str, int, list[tuple[int, str]]]] = []
     prose: list[tuple[int, str]] = []
     i = body
     while i < len(lines):
@@ -142,12 +145,13 @@ def split_qmd(text: str) -> Source:
             len(lines),
         )
         if cell := _CELL.match(match["info"]):
+            prefix = OPTION_PREFIX.get(cell["lang"], "#|")
             options: list[tuple[int, str]] = []
             for j in range(i + 1, end):
-                if not lines[j].startswith("#|"):
+                if not lines[j].startswith(prefix):
                     break
-                options.append((j + 1, lines[j][2:].removeprefix(" ")))
-            cells.append((cell["lang"], options))
+                options.append((j + 1, lines[j][len(prefix) :].removeprefix(" ")))
+            cells.append((cell["lang"], i + 1, options))
         i = end + 1
     return Source(front, 2 if front else 0, cells, prose)
 
@@ -276,14 +280,23 @@ def check_quarto_names(root: Path, names: dict[str, list[str]]) -> list[Problem]
                 )
             elif key == "format" and isinstance(value, dict):
                 problems += _check_formats(file, line, value, document)
-        for language, options in source.cells:
-            if language != "python":
+        for language, fence_line, options in source.cells:
+            if language not in OPTION_PREFIX:
+                supported = ", ".join(sorted(OPTION_PREFIX))
+                problems.append(
+                    Problem(
+                        file, fence_line, f"'{{{language}}}' cells cannot be run (only {supported})"
+                    )
+                )
                 continue
             cell_keys, bad = _yaml_keys(options, file)
             problems += bad
             for key, (line, _) in cell_keys.items():
                 if key not in names["cell_options_jupyter"]:
-                    problems.append(Problem(file, line, f"cell option '#| {key}' is not Quarto's"))
+                    prefix = OPTION_PREFIX[language]
+                    problems.append(
+                        Problem(file, line, f"cell option '{prefix} {key}' is not Quarto's")
+                    )
         for line, text in source.prose:
             for callout in _CALLOUT.findall(text):
                 if callout not in names["callout_types"]:

@@ -177,6 +177,37 @@ def test_unknown_cell_option_is_reported_at_its_line(project: Path) -> None:
     ]
 
 
+DIAGRAM = """
+```{dot}
+//| label: fig-flow
+//| fig-cap: "Tokens flow through the model."
+//| fig-alt: "Three boxes joined by arrows."
+digraph { tokens -> model -> logits }
+```
+"""
+
+
+def test_a_diagram_cell_passes_and_its_options_are_checked(project: Path) -> None:
+    chapter = project / "chapters/one.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + DIAGRAM, encoding="utf-8")
+    assert problems(project) == []
+    edit(chapter, "//| fig-alt:", "//| fig-alternative:")
+    assert problems(project) == [
+        "chapters/one.qmd:30: cell option '//| fig-alternative' is not Quarto's"
+    ]
+
+
+def test_a_cell_the_builder_cannot_run_is_reported(project: Path) -> None:
+    chapter = project / "chapters/one.qmd"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8") + "\n```{mermaid}\nflowchart LR\n  A --> B\n```\n",
+        encoding="utf-8",
+    )
+    assert problems(project) == [
+        "chapters/one.qmd:27: '{mermaid}' cells cannot be run (only dot, python)"
+    ]
+
+
 def test_unknown_front_matter_key_is_reported_at_its_line(project: Path) -> None:
     edit(project / "chapters/one.qmd", 'title: "One"\n', 'title: "One"\nsubtitel: "Typo"\n')
     assert problems(project) == [
@@ -222,10 +253,29 @@ def test_malformed_question_is_reported_by_the_loader(project: Path) -> None:
 
 
 def test_question_pointing_at_a_missing_section(project: Path) -> None:
+    # The first `see:` is the follow-up's.
     edit(project / "chapters/_data/questions/foundations.yml", "see: sec-one", "see: sec-two")
     assert problems(project) == [
         "chapters/_data/questions/foundations.yml:9: see 'sec-two': no such section in the book"
     ]
+
+
+def test_the_question_own_section_is_checked_too(project: Path) -> None:
+    edit(project / "chapters/_data/questions/foundations.yml", "\n  see: sec-one", "\n  see: sec-x")
+    assert problems(project) == [
+        "chapters/_data/questions/foundations.yml:10: see 'sec-x': no such section in the book"
+    ]
+
+
+def test_a_follow_up_without_its_section_is_reported_by_the_loader(project: Path) -> None:
+    edit(
+        project / "chapters/_data/questions/foundations.yml",
+        "    - question: Why scale by the square root of d?\n      see: sec-one\n",
+        "    - Why scale by the square root of d?\n",
+    )
+    [problem] = problems(project)
+    assert problem.startswith("chapters/_data/questions/foundations.yml:8: follow-up 1: ")
+    assert "bare string" in problem
 
 
 def test_glossary_with_a_duplicate_term(project: Path) -> None:

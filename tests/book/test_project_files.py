@@ -3,13 +3,16 @@
 The linters run as subprocesses from the project's own venv, offline: actionlint and zizmor on
 the GitHub Actions workflows, check-jsonschema (with its bundled schemas) on CITATION.cff and
 the issue forms, codespell on the tree and pre-commit on every file. The workflow tests also pin
-down the rules a linter cannot know: only the README's commands build the book, every action is
-pinned by commit, and each job has only the permissions it needs.
+down the rules a linter cannot know: only the README's commands build the book, on the official
+Python image pinned by digest, every action is pinned by commit, and each job has only the
+permissions it needs. The set-up tests hold the Makefile to its order on a fresh machine (Debian
+packages before `npm ci`) and run tools/install-system-deps.sh against stub commands.
 """
 
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
 import shutil
@@ -17,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,11 +87,23 @@ def test_actionlint_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_is_clean_offline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_is_clean_offline(tmp_path: Path, persona: str) -> None:
     result = run(
-        [tool("zizmor"), "--offline", "--no-progress", "--cache-dir", str(tmp_path), ".github"]
+        [
+            tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--persona",
+            persona,
+            "--cache-dir",
+            str(tmp_path),
+            ".github",
+        ]
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout
+    assert "suppressed" not in result.stdout, "fix findings rather than suppress them"
 
 
 def test_codespell_is_clean_on_the_tree() -> None:
@@ -138,6 +154,37 @@ def test_every_action_is_pinned_by_commit_with_its_version(path: Path) -> None:
     assert uses
     for value in uses:
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*", value), value
+
+
+def test_every_build_runs_in_the_official_python_image_pinned_by_digest() -> None:
+    images = set()
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            if not any("run" in step for step in job.get("steps", [])):
+                continue  # the deploy job runs no command of ours
+            container = job.get("container")
+            assert isinstance(container, dict), f"{path.name} job {name} runs in no container"
+            images.add(container["image"])
+            assert "--shm-size" in container.get("options", ""), (path.name, name)  # Chromium
+            # The runner owns the workspace, the container's root runs git: trust the checkout.
+            env = job.get("env", {})
+            assert (env.get("GIT_CONFIG_COUNT"), env.get("GIT_CONFIG_KEY_0")) == (
+                "1",
+                "safe.directory",
+            ), (path.name, name)
+    (image,) = images  # one machine for every workflow
+    assert re.fullmatch(r"python:3\.12-bookworm@sha256:[0-9a-f]{64}", image), image
+
+
+@pytest.mark.parametrize("name", ["publish.yml", "checks.yml"])
+def test_the_tested_checkout_has_the_whole_history(name: str) -> None:
+    # tests/foundations/test_corpus.py rebuilds the corpus snapshot from a past commit.
+    checkouts = [
+        step
+        for _, step in steps(load(ROOT / ".github/workflows" / name))
+        if str(step.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert [c["with"].get("fetch-depth") for c in checkouts] == [0]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -240,11 +287,11 @@ def test_citation_cff_agrees_with_quarto_yml() -> None:
     assert cff["repository-code"] == book["repo-url"]
 
 
-def test_citation_cff_version_is_the_package_version() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r'^version = "([^"]+)"', pyproject, re.M)
-    assert match
-    assert load(ROOT / "CITATION.cff")["version"] == match[1]
+def test_citation_cff_version_and_authors_are_the_package_ones() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    cff = load(ROOT / "CITATION.cff")
+    assert cff["version"] == project["version"]
+    assert [a["name"] for a in project["authors"]] == [a["name"] for a in cff["authors"]]
 
 
 def test_the_three_issue_forms_and_the_errata_page_link_them() -> None:
@@ -286,8 +333,17 @@ def test_precommit_hooks_are_local_and_fetch_nothing() -> None:
     assert [repo["repo"] for repo in config["repos"]] == ["local"]
     hooks = config["repos"][0]["hooks"]
     assert {hook["language"] for hook in hooks} == {"system"}
+    # Each runs the venv's own tool, so a commit works without the venv on PATH.
+    assert all(hook["entry"].startswith(".venv/bin/") for hook in hooks), hooks
     entries = " | ".join(hook["entry"] for hook in hooks)
-    for needed in ("ruff check", "ruff format --check", "codespell", "tools/check_sources.py"):
+    for needed in (
+        "ruff check",
+        "ruff format --check",
+        "codespell",
+        "tools/check_sources.py",
+        "actionlint",
+        "zizmor --offline --persona pedantic",
+    ):
         assert needed in entries
 
 
@@ -300,6 +356,89 @@ def test_precommit_run_all_files_passes(tmp_path: Path) -> None:
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- setting up a fresh machine ------------------------------------------------------------
+
+
+def make_dry_run(target: str) -> list[str]:
+    """The commands `make TARGET` would run on a fresh machine (every target out of date)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    result = subprocess.run(
+        ["make", "--dry-run", "--always-make", "--no-print-directory", target],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("target", ["book", "test", "preview", "lint", "setup"])
+def test_system_packages_are_installed_before_npm_ci(target: str) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    lines = make_dry_run(target)
+    deps = [i for i, line in enumerate(lines) if "tools/install-system-deps.sh" in line]
+    npm = [i for i, line in enumerate(lines) if line.startswith("npm ci")]
+    assert len(deps) == 1, lines
+    assert len(npm) == 1, lines
+    assert deps[0] < npm[0], lines
+
+
+def test_package_lock_is_readable_by_debian_12_npm() -> None:
+    # tools/install-system-deps.sh installs Debian 12's npm (9.x) where there is none: it reads
+    # lockfileVersion 1 to 3.
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    assert lock["lockfileVersion"] in {1, 2, 3}
+
+
+def run_install_script(tmp_path: Path, uid: int) -> tuple[subprocess.CompletedProcess[str], str]:
+    """tools/install-system-deps.sh on a PATH of stubs: `id` says `uid`, apt-get only logs."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "apt-get.log"
+    stubs = {"id": f"echo {uid}", "apt-get": f'echo "$*" >> {log}'}
+    for name, body in stubs.items():
+        stub = bin_dir / name
+        stub.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        stub.chmod(0o755)
+    bash = shutil.which("bash") or "/bin/bash"
+    result = subprocess.run(
+        [bash, str(ROOT / "tools" / "install-system-deps.sh")],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return result, log.read_text(encoding="utf-8") if log.exists() else ""
+
+
+# The packages whose commands tools/install-system-deps.sh looks for, in its order.
+NEEDED_COMMANDS = ["nodejs", "npm", "git", "chromium", "graphviz", "poppler-utils"]
+
+
+def test_install_script_as_a_user_lists_what_is_missing_and_fails(tmp_path: Path) -> None:
+    result, apt_log = run_install_script(tmp_path, uid=1000)
+    assert result.returncode == 1
+    assert "error: missing system packages: " in result.stderr
+    for package in NEEDED_COMMANDS:  # none of their commands is on the stub PATH
+        assert f" {package}" in result.stderr, result.stderr
+    assert "sudo apt-get install --no-install-recommends" in result.stderr
+    assert apt_log == "", "a user's run must change nothing"
+
+
+def test_install_script_as_root_installs_what_is_missing(tmp_path: Path) -> None:
+    result, apt_log = run_install_script(tmp_path, uid=0)
+    assert result.returncode == 0, result.stderr
+    update, install = apt_log.splitlines()
+    assert update == "update -qq"
+    assert install.startswith("install -y -qq --no-install-recommends ")
+    assert install.split()[4 : 4 + len(NEEDED_COMMANDS)] == NEEDED_COMMANDS
 
 
 # -- tools/external_links.py, against a server on 127.0.0.1 -----------------------------------
