@@ -9,6 +9,10 @@ whose inputs changed (that page, the search index, the PDF and EPUB assembly), w
 format. Keys are computed, never declared, which is what keeps the cache from going stale: a
 step that forgets an input in its key is a bug in that step, visible in one place.
 
+Every key is also salted with the builder itself (its Python modules, Lua filters, templates
+and assets): a change to the code that turns inputs into outputs invalidates every output, so
+a step never needs to remember to key on its own implementation.
+
 Entries are written atomically and never modified, so a built file can be hard-linked from the
 cache into the output folder instead of copied.
 """
@@ -55,6 +59,14 @@ def key(*parts: object) -> str:
     return sha(json.dumps(parts, sort_keys=True, default=str))
 
 
+@cache
+def builder_digest() -> str:
+    """One hash over the builder's own files (everything under ``bookbuild/`` but caches)."""
+    here = Path(__file__).resolve().parent
+    files = [p for p in here.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return files_key(files)
+
+
 @dataclass(slots=True)
 class OutputCache:
     """``get(kind, key, make)``: the bytes ``make()`` produced for this key, made at most once."""
@@ -66,7 +78,8 @@ class OutputCache:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def path(self, kind: str, digest: str) -> Path:
-        return self.root / CACHE_DIR / kind / digest[:2] / digest
+        name = sha(builder_digest() + digest) + Path(digest).suffix  # keep an extension
+        return self.root / CACHE_DIR / kind / name[:2] / name
 
     def get(self, kind: str, digest: str, make: Callable[[], bytes]) -> bytes:
         path = self.path(kind, digest)

@@ -23,13 +23,15 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from string import Template
 from urllib.parse import quote
 
 from .. import pandoc_ast as ast
+from ..cache import files_key, key, sha
 from ..context import BookContext, Outputs
 from ..errors import BuildError
-from ..pandoc import cached_pandoc, format_filters
+from ..pandoc import cached_pandoc, format_filters, pandoc_identity
 from ..project import ChapterRef, Link, Project
 from ..resolve import EXTERNAL, ResolvedBook
 from ..toolchain import HERE, require_npm_asset
@@ -245,14 +247,35 @@ def _sections(page: Page) -> list[tuple[str, str, list[ast.Node]]]:
 def render(ctx: BookContext, notebooks: dict[str, str] | None = None) -> Outputs:
     """Every page, the figures, the images the chapters use, the search index and the assets.
 
-    ``notebooks`` maps a chapter to its notebook's path, for the per-page download link.
+    ``notebooks`` maps a chapter to its notebook's path, for the per-page download link. The
+    pages and the search index are one cached step, keyed on the resolved book and everything
+    else a page shows, so a build in which none of that changed does not walk the book at all.
     """
+    notebooks = notebooks or {}
+    project = ctx.project
+    downloads = [link for link in project.sidebar_links() if _is_built(ctx, link)]
+    digest = key(
+        "site", ctx.book_key, files_key([TEMPLATES / "page.html"]),
+        pandoc_identity(), format_filters(), files_key(Path(f.split("=", 1)[1]) for f in
+        format_filters()), project.title, project.description, project.author,
+        project.date_text, project.lang, project.repo_url, project.repo_actions,
+        project.repo_branch, [(d.text, d.href) for d in downloads], sorted(notebooks.items()),
+    )  # fmt: skip
+    manifest = json.loads(ctx.store.get("site", digest, lambda: _pages(ctx, notebooks, downloads)))
+    out: Outputs = {name: ctx.store.path("site-file", d) for name, d in manifest["pages"].items()}
+    out.update(ctx.figures)
+    out.update({name: ctx.project.root / name for name in manifest["resources"]})
+    out.update(assets(ctx))
+    return out
+
+
+def _pages(ctx: BookContext, notebooks: dict[str, str], downloads: list[Link]) -> bytes:
+    """Render the pages and the search index into the cache; returns their manifest."""
     project = ctx.project
     pages = build_pages(ctx.book)
     index = id_index(pages)
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
-    downloads = [link for link in project.sidebar_links() if _is_built(ctx, link)]
-    out: Outputs = {}
+    files: dict[str, bytes] = {}
     for page in pages:
         rewrite_links(page, index)
     ctx.progress.stage("web pages", len(pages))
@@ -267,18 +290,23 @@ def render(ctx: BookContext, notebooks: dict[str, str] | None = None) -> Outputs
             root="../" * page.url.count("/"),
             home=html.escape(relative(pages[0].url, page.url)),
             sidebar=sidebar_html(pages, page, downloads),
-            toc=tools_html(project, page, (notebooks or {}).get(page.ref.path)) + toc_html(page),
+            toc=tools_html(project, page, notebooks.get(page.ref.path)) + toc_html(page),
             body=body,
             page_nav=neighbours_html(pages, position),
             footer=html.escape(f"{project.title} · {project.author} · {project.date_text}"),
         )
-        out[page.url] = html_text.encode("utf-8")
+        files[page.url] = html_text.encode("utf-8")
         ctx.progress.step(page.url)
     ctx.progress.done()
-    out.update(ctx.figures)
-    out.update(resources(ctx, pages))
-    out.update(assets(ctx, search_documents(pages)))
-    return out
+    payload = json.dumps(search_documents(pages), ensure_ascii=False, separators=(",", ":"),
+                         sort_keys=True)  # fmt: skip
+    files[f"{SITE_LIBS}/search-index.js"] = f"window.BOOK_SEARCH_DOCS = {payload};\n".encode()
+    names: dict[str, str] = {}
+    for name, data in files.items():
+        names[name] = sha(data)
+        ctx.store.put(ctx.store.path("site-file", names[name]), data)
+    manifest = {"pages": names, "resources": sorted(resources(ctx, pages))}
+    return json.dumps(manifest, sort_keys=True).encode()
 
 
 def _is_built(ctx: BookContext, link: Link) -> bool:
@@ -289,27 +317,25 @@ def _is_built(ctx: BookContext, link: Link) -> bool:
     return needed in ctx.formats
 
 
-def resources(ctx: BookContext, pages: list[Page]) -> Outputs:
-    """Images the chapters refer to by path (not executed figures), copied into the site."""
-    out: Outputs = {}
+def resources(ctx: BookContext, pages: list[Page]) -> list[str]:
+    """Images the chapters refer to by path (not executed figures), to copy into the site."""
+    out: list[str] = []
     for page in pages:
         for node in ast.nodes(page.blocks):
             if node["t"] != "Image" or EXTERNAL.match(src := node["c"][2][0]):
                 continue
             root_path = posixpath.normpath(posixpath.join(posixpath.dirname(page.url), src))
             source = ctx.project.root / root_path
-            if source.is_file() and root_path not in ctx.figures:
-                out[root_path] = source
+            if source.is_file() and root_path not in ctx.figures and root_path not in out:
+                out.append(root_path)
     return out
 
 
-def assets(ctx: BookContext, docs: list[dict[str, str]]) -> Outputs:
-    """CSS, JavaScript, the search library and the search index, for ``site_libs/``."""
+def assets(ctx: BookContext) -> Outputs:
+    """CSS, JavaScript and the search library, for ``site_libs/``."""
     out: Outputs = {
         f"{SITE_LIBS}/{asset.name}": asset for asset in sorted(ASSETS.iterdir()) if asset.is_file()
     }
     minisearch = require_npm_asset(ctx.project.root, "minisearch/dist/umd/index.js", "minisearch")
     out[f"{SITE_LIBS}/minisearch.js"] = minisearch
-    payload = json.dumps(docs, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    out[f"{SITE_LIBS}/search-index.js"] = f"window.BOOK_SEARCH_DOCS = {payload};\n".encode()
     return out
