@@ -251,6 +251,12 @@ def kernel_environment(state_dir: Path) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1",
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # One BLAS thread per kernel: kernels already run in parallel (-j), and on a small
+            # machine threads that oversubscribe the cores make NumPy-heavy chapters many times
+            # slower; results are also the same whatever the machine's core count.
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
         }
     )
     return result
