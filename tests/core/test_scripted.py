@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -222,18 +221,30 @@ def test_stop_sequence_cuts_at_its_first_occurrence() -> None:
 # latency and faults
 
 
-def test_latency_delays_the_answer() -> None:
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every delay the scripted model asks asyncio for, recorded instead of slept (no test
+    measures time)."""
+    asked: list[float] = []
+
+    async def record(delay: float, result: object = None) -> object:
+        asked.append(delay)
+        return result
+
+    monkeypatch.setattr("llmprep.core.scripted.asyncio.sleep", record)
+    return asked
+
+
+def test_latency_delays_the_answer(sleeps: list[float]) -> None:
     llm = ScriptedLLM(["slow"], latency=0.05)
-    start = time.perf_counter()
     assert complete(llm).text == "slow"
-    assert time.perf_counter() - start >= 0.05
+    assert sleeps == [0.05]
 
 
-def test_chunk_delay_spaces_out_stream_events() -> None:
+def test_chunk_delay_spaces_out_stream_events(sleeps: list[float]) -> None:
     llm = ScriptedLLM(["abcdef"], chunk_size=2, chunk_delay=0.02)
-    start = time.perf_counter()
     assert streamed(llm).text == "abcdef"
-    assert time.perf_counter() - start >= 0.06
+    assert sleeps.count(0.02) == 3  # one delay per chunk of two characters
 
 
 def test_faults_strike_on_their_call_numbers_only() -> None:

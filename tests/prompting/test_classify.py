@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from llmprep.core.messages import GenerationSettings
 from llmprep.core.scripted import ScriptedLLM
 from llmprep.prompting.classify import (
     CoveragePoint,
@@ -27,6 +28,13 @@ def test_decide_answers_at_or_above_the_threshold_and_abstains_below() -> None:
     assert "below the threshold 0.70" in low.reason
     with pytest.raises(ValueError, match="threshold"):
         decide({"refund": 1.0}, threshold=1.5)
+
+
+def test_decide_breaks_a_tie_toward_the_first_label() -> None:
+    assert decide({"refund": 0.5, "shipping": 0.5}, threshold=0.5).label == "refund"
+    assert decide({"shipping": 0.5, "refund": 0.5}, threshold=0.5).label == "shipping"
+    three = decide({"account": 0.2, "refund": 0.4, "shipping": 0.4}, threshold=0.0)
+    assert (three.label, three.confidence) == ("refund", 0.4)
 
 
 def test_classify_uses_the_models_confidence_and_abstains_when_it_is_low() -> None:
@@ -59,6 +67,21 @@ def test_classify_by_vote_uses_the_vote_share_as_confidence() -> None:
     split = ScriptedLLM(["shipping", "refund", "account", "refund", "shipping"])
     assert run(classify_by_vote(split, "?", LABELS, n=5, threshold=0.6)).abstained
     assert all(c.settings.temperature == 0.7 for c in split.calls)  # sampled, not greedy
+
+
+def test_classify_by_vote_sends_the_settings_it_is_given() -> None:
+    # e.g. a reasoning model that accepts only its default temperature: send none
+    provider_default = GenerationSettings()
+    llm = ScriptedLLM(["shipping"] * 3)
+    decision = run(classify_by_vote(llm, "?", LABELS, n=3, settings=provider_default))
+    assert decision.label == "shipping"
+    assert len(llm.calls) == 3
+    assert all(c.settings == provider_default for c in llm.calls)
+    assert all(c.settings.temperature is None for c in llm.calls)
+    capped = GenerationSettings(temperature=1.0, max_tokens=5)
+    llm = ScriptedLLM(["refund"] * 2)
+    run(classify_by_vote(llm, "?", LABELS, n=2, settings=capped))
+    assert [c.settings for c in llm.calls] == [capped, capped]
 
 
 def test_risk_coverage_trades_coverage_for_accuracy() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from llmprep.foundations.tiny_lm import TinyLM
 from llmprep.prompting.constrained import (
+    END_OF_OUTPUT,
     EOS_ID,
     GrammarMask,
     cl100k_tokenizer,
@@ -17,7 +18,13 @@ from llmprep.prompting.constrained import (
     json_schema_grammar,
     mask_cost,
 )
-from llmprep.prompting.constrained_experiment import PERSON_SCHEMA, json_records, run_experiment
+from llmprep.prompting.constrained_experiment import (
+    PERSON_SCHEMA,
+    ConstrainedResult,
+    ModeResult,
+    json_records,
+    run_experiment,
+)
 from llmprep.prompting.structured import json_schema_validator
 
 
@@ -88,10 +95,37 @@ def test_generation_is_reproducible_from_its_seed(json_lm: TinyLM) -> None:
 
 def test_an_unmasked_run_stops_at_a_newline_or_the_budget(prose_lm: TinyLM) -> None:
     out = generate(prose_lm, "A prompt is ", rng=np.random.default_rng(0), max_chars=500)
-    assert "\n" not in out.text
-    assert out.finished == (out.steps <= 500 and len(out.text) < 500)
+    assert out.finished  # it ended by itself, well inside the budget ...
+    assert out.steps == len(out.text) + 1 < 500  # ... with one end-of-output step, the newline
+    assert out.text  # and wrote something first
     capped = generate(prose_lm, "A prompt is ", rng=np.random.default_rng(0), max_chars=3)
-    assert len(capped.text) <= 3
+    assert not capped.finished  # cut off by the budget
+    assert (len(capped.text), capped.steps) == (3, 3)
+    assert out.text.startswith(capped.text)  # same seed, same first characters
+
+
+def _unmasked_logprob(lm: TinyLM, prompt: str, text: str, *, ended: bool) -> float:
+    """The log-probability of `text` (and of ending, if `ended`) under the model alone."""
+    newline, total = lm.chars.index(END_OF_OUTPUT), 0.0
+    tokens = [int(lm.encode(ch)[0]) for ch in text] + ([EOS_ID] if ended else [])
+    for i, token in enumerate(tokens):
+        logits = lm.logits(prompt + text[:i])
+        logits[EOS_ID], logits[newline] = logits[newline], -np.inf  # as `generate` scores EOS
+        total += float(logits[token] - np.logaddexp.reduce(logits))
+    return total
+
+
+def test_logprob_is_the_unmasked_models_even_under_a_mask(json_lm: TinyLM) -> None:
+    grammar, tokenizer = json_schema_grammar(PERSON_SCHEMA), engine_tokenizer(json_lm)
+    for seed in range(3):
+        out = generate(
+            json_lm, "\n", rng=np.random.default_rng(seed), grammar=grammar, tokenizer=tokenizer
+        )
+        assert out.finished
+        assert out.forced > 0  # the mask did decide some characters
+        ended = out.steps == len(out.text) + 1  # an EOS step, not the grammar completing
+        expected = _unmasked_logprob(json_lm, "\n", out.text, ended=ended)
+        assert out.logprob == pytest.approx(expected, abs=1e-9)
 
 
 def test_json_schema_grammar_rejects_what_llguidance_cannot_compile() -> None:
@@ -116,3 +150,14 @@ def test_json_records_match_the_schema() -> None:
     assert len(lines) == 50
     assert all(validate(json.loads(line)) for line in lines)
     assert json_records(5, seed=3) == json_records(5, seed=3)
+
+
+def _mode(masked: bool, lm_ms: float, mask_ms: float) -> ModeResult:
+    return ModeResult(masked, 1, 1, 1, 1, 0.0, 0.0, lm_ms, mask_ms, ())
+
+
+def test_mask_overhead_is_mask_time_as_a_share_of_the_forward_pass() -> None:
+    result = ConstrainedResult(
+        dict(PERSON_SCHEMA), "\n", 1.0, _mode(False, 3.0, 0.0), _mode(True, 2.0, 1.0)
+    )
+    assert result.mask_overhead == 0.5  # the masked run's own times: 50% slower per token

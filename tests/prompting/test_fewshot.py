@@ -77,6 +77,18 @@ def test_diversity_trades_a_near_duplicate_for_a_different_example() -> None:
         selector.select(query, diversity=1.5)
 
 
+def test_the_first_pick_is_the_most_similar_even_at_full_diversity() -> None:
+    selector = FewShotSelector(EXAMPLES, BagOfWords([e.input for e in EXAMPLES]))
+    query = "I forgot my password"
+    best = int(np.argmax(selector.scores(query)))
+    assert best == 4  # not the pool's first example
+    for diversity in (0.0, 0.5, 1.0):
+        chosen = selector.select(query, k=1, diversity=diversity)
+        assert chosen == [EXAMPLES[best]], diversity
+        # with more picks it is still there, last (nearest the query)
+        assert selector.select(query, k=3, diversity=diversity)[-1] == EXAMPLES[best]
+
+
 def test_minilm_picks_examples_by_meaning_not_shared_words() -> None:
     selector = FewShotSelector(EXAMPLES, MiniLM.load())
     chosen = selector.select("The blender came smashed, I'd like a reimbursement.", k=2)

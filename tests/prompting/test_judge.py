@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from llmprep.core.messages import Message
+from llmprep.core.llm import StreamEvent
+from llmprep.core.messages import (
+    DEFAULT_SETTINGS,
+    Completion,
+    GenerationSettings,
+    Message,
+    ToolSpec,
+    Usage,
+)
 from llmprep.core.scripted import ScriptedLLM
-from llmprep.prompting.judge import judge_pair, parse_verdict, position_bias
+from llmprep.prompting.judge import PairJudgement, judge_pair, parse_verdict, position_bias
 
 from .conftest import run
 
@@ -70,3 +79,62 @@ def test_a_missing_verdict_is_not_consistent() -> None:
     assert judgement.original is None
     assert judgement.swapped == "b"
     assert judgement.winner == "tie"
+
+
+class Rendezvous:
+    """An LLM whose calls each wait until both have started: sequential calls never finish.
+
+    This checks concurrency by behaviour, not by timing (no test here measures time).
+    """
+
+    def __init__(self, inner: ScriptedLLM) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.most = 0
+        self.both_started = asyncio.Event()
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
+        tools: Sequence[ToolSpec] = (),
+    ) -> Completion:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight == 2:
+            self.both_started.set()
+        # A deadlock guard, not a timing assertion: a sequential judge never sets the event.
+        await asyncio.wait_for(self.both_started.wait(), timeout=10)
+        self.in_flight -= 1
+        return await self.inner.complete(messages, settings=settings, tools=tools)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
+        tools: Sequence[ToolSpec] = (),
+    ) -> AsyncIterator[StreamEvent]:
+        return self.inner.stream(messages, settings=settings, tools=tools)
+
+
+def test_both_orders_are_judged_concurrently() -> None:
+    llm = Rendezvous(ScriptedLLM(fair))
+    judgement = run(judge_pair(llm, QUESTION, GOOD, BAD))
+    assert llm.most == 2  # both orders were in flight at once
+    assert len(llm.inner.calls) == 2
+    assert judgement.winner == "a"
+
+
+def test_position_bias_is_one_half_when_no_verdict_is_decisive() -> None:
+    undecided = [
+        PairJudgement("tie", "tie", Usage()),
+        PairJudgement(None, "tie", Usage()),
+        PairJudgement(None, None, Usage()),
+    ]
+    bias = position_bias(undecided)
+    assert (bias.judgements, bias.first_position_wins) == (3, 0.5)
+    assert bias.consistent_share == 1 / 3  # tie == tie survives the swap; no verdict does not
+    with pytest.raises(ValueError, match="at least one"):
+        position_bias([])

@@ -90,6 +90,54 @@ def test_snapshots_only_grow_and_close_returns_the_final_value(
     assert parser.close() == json.loads(document)
 
 
+def top_level_commas(document: str) -> list[int]:
+    """Positions of the commas that end a member of the outermost array or object."""
+    commas, depth, in_string, escaped = [], 0, False, False
+    for i, ch in enumerate(document):
+        if in_string:
+            in_string = ch != '"' or escaped
+            escaped = not escaped and ch == "\\"
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            commas.append(i)
+    return commas
+
+
+def first_members(final: Any, k: int) -> Any:
+    return final[:k] if isinstance(final, list) else dict(list(final.items())[:k])
+
+
+@given(VALUES, DUMPS)
+def test_snapshots_show_each_member_once_it_is_complete(value: Any, dumps: dict[str, Any]) -> None:
+    # liveness: the properties above also hold for a parser that never shows anything
+    document = json.dumps(value, **dumps)
+    final = json.loads(document)
+    parser, done = PartialJSONParser(), 0
+    for k, comma in enumerate(top_level_commas(document), start=1):
+        parser.feed(document[done : comma + 1])
+        done = comma + 1
+        # after the comma that ends member k, the first k members are shown, whole
+        assert parser.value == first_members(final, k), document[:done]
+    snapshot = parser.feed(document[done:])
+    if isinstance(final, (list, dict, str)):  # complete once its closing character arrives
+        assert snapshot == final, document
+    else:  # a bare number or literal could still grow until close()
+        assert snapshot is NOTHING
+    assert parser.close() == final
+
+
+def test_top_level_commas_skip_nested_and_quoted_commas() -> None:
+    document = r'[1, [2, 3], {"a,": "\\", "b": 4}, "x,y"]'  # an escaped backslash, then a quote
+    assert len(json.loads(document)) == 4
+    assert top_level_commas(document) == [2, 10, 32]
+    assert top_level_commas('"a, b"') == []
+
+
 @given(VALUES, st.lists(st.integers(1, 7), min_size=1))
 def test_chunking_does_not_change_the_result(value: Any, sizes: list[int]) -> None:
     document = json.dumps(value)

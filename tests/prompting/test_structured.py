@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import pytest
@@ -54,12 +54,39 @@ def test_extract_json_accepts_fences_and_prose_around_the_value(reply: str) -> N
     assert extract_json(reply) == {"name": "Ada Lovelace", "age": 36}
 
 
+@pytest.mark.parametrize(
+    ("reply", "expect", "value"),
+    [
+        ('Note [1]: {"a": 1}', "object", {"a": 1}),  # a bracket in the prose decodes ...
+        ('Options {x} then {"a": 1}', "object", {"a": 1}),  # ... or does not
+        ('See [1] and [2]. Answer: {"a": [3]} (from {"b": 4})', "object", {"a": [3]}),
+        ('Sure: [{"a": 1}, {"a": 2}] done', "object", [{"a": 1}, {"a": 2}]),  # no object: fallback
+        ("Note {x} then [1, 2]", "array", [1, 2]),
+        ('Note [1]: {"a": 1} [2]', "array", [1]),
+        ('Note {"a": 1} [1]', "any", {"a": 1}),  # the first container of either kind
+        ("[1, 2]", "object", [1, 2]),  # the whole text is JSON: taken as it is
+    ],
+)
+def test_extract_json_finds_the_first_span_of_the_expected_kind(
+    reply: str, expect: Literal["object", "array", "any"], value: Any
+) -> None:
+    assert extract_json(reply, expect=expect) == value
+
+
+def test_extract_json_does_not_pick_a_fragment_out_of_broken_json() -> None:
+    # the outer object is broken after its inner one: report that, not {"city": "X"}
+    with pytest.raises(OutputError, match="Expecting property name"):
+        extract_json('Here: {"name": "Ada", "address": {"city": "X"}, }')
+    with pytest.raises(ValueError, match="expect"):
+        extract_json("{}", expect="dict")  # type: ignore[arg-type]
+
+
 def test_extract_json_reports_where_the_json_breaks() -> None:
     with pytest.raises(OutputError) as info:
         extract_json('Result: {"name": "Ada", "age": 36,}')
     assert info.value.kind == "parse"
     assert info.value.feedback == (
-        "not valid JSON: Expecting property name enclosed in double quotes at char 34"
+        "not valid JSON: Expecting property name enclosed in double quotes (char 34)"
     )
     with pytest.raises(OutputError, match="Expecting value"):
         extract_json("I could not find a person.")
@@ -75,6 +102,19 @@ def test_json_schema_validator_lists_every_violation_with_its_path() -> None:
         "$: 'name' is a required property",
         "$.age: -1 is less than the minimum of 0",
     ]
+
+
+def test_json_schema_validator_enforces_format() -> None:
+    email = json_schema_validator({"type": "string", "format": "email"})
+    assert email("ada@example.org") == "ada@example.org"
+    with pytest.raises(OutputError, match="'not an email' is not a 'email'"):
+        email("not an email")
+    date = json_schema_validator({"type": "string", "format": "date"})
+    assert date("2024-02-29") == "2024-02-29"
+    with pytest.raises(OutputError, match="is not a 'date'"):
+        date("2024-13-45")
+    # a format with no checker is an annotation: it passes
+    assert json_schema_validator({"format": "no-such-format"})("anything") == "anything"
 
 
 def test_json_schema_validator_rejects_a_broken_schema_up_front() -> None:
@@ -126,6 +166,9 @@ def test_still_invalid_after_the_repair_raises_with_every_attempt() -> None:
         run(with_repair(llm, ASK, json_schema_validator(SCHEMA)))
     assert [a.text for a in info.value.attempts] == ["no JSON here", WRONG_TYPE]
     assert len(llm.calls) == 2  # the valid third reply was never asked for
+    # the error's usage is the total over both attempts, not the last one's
+    assert info.value.usage.input_tokens == sum(count_message_tokens(c.messages) for c in llm.calls)
+    assert info.value.usage.output_tokens == count_tokens("no JSON here") + count_tokens(WRONG_TYPE)
 
 
 @given(st.lists(st.booleans(), max_size=6), st.one_of(st.none(), st.integers(0, 3)))

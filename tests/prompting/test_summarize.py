@@ -18,8 +18,8 @@ from llmprep.core.messages import (
     ToolSpec,
 )
 from llmprep.core.scripted import ScriptedLLM
-from llmprep.core.tokens import count_message_tokens, count_tokens
-from llmprep.prompting.summarize import map_reduce_summarize, split_into_chunks
+from llmprep.core.tokens import count_message_tokens, count_tokens, default_tokenizer
+from llmprep.prompting.summarize import _groups, map_reduce_summarize, split_into_chunks
 
 from .conftest import run
 
@@ -70,6 +70,34 @@ def test_map_reduce_covers_every_chunk_in_a_tree_of_reductions() -> None:
 
 def _reduce_calls(llm: ScriptedLLM) -> int:
     return sum("Combine them" in c.messages[0].content for c in llm.calls)
+
+
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=12), st.integers(5, 60))
+def test_reduce_groups_keep_every_summary_and_exceed_the_budget_only_when_forced(
+    lengths: list[int], max_tokens: int
+) -> None:
+    tok = default_tokenizer()
+    summaries = [f"S{i}" + " word" * n for i, n in enumerate(lengths)]
+    members = [g.split("\n\n") for g in _groups(summaries, max_tokens, tok)]
+    assert [m for g in members for m in g] == summaries  # all of them, in order, once
+
+    def fits(group: list[str]) -> bool:
+        return tok.count("\n\n".join(group)) <= max_tokens
+
+    if len(summaries) > 1:
+        assert len(members) < len(summaries)  # every round shrinks the list
+        assert all(len(g) >= 2 for g in members)
+    for i, g in enumerate(members):
+        # over budget only as a forced pair, or as the last group taking a lone last summary
+        lone_joined = i == len(members) - 1 and (fits(g[:-1]) or len(g) == 3)
+        assert fits(g) or len(g) == 2 or lone_joined, g
+
+
+def test_a_lone_last_summary_joins_the_group_before_it() -> None:
+    tok = default_tokenizer()
+    summaries = [f"S{i}" + " word" * 10 for i in range(5)]  # any two exceed 15 tokens
+    members = [g.split("\n\n") for g in _groups(summaries, 15, tok)]
+    assert members == [summaries[:2], summaries[2:]]
 
 
 def test_a_short_text_is_one_map_call_and_no_reduce() -> None:

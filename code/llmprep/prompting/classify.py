@@ -11,7 +11,8 @@ Where the confidence comes from matters more than the rule:
   Cheap, one call, but verbalised confidence tends to be overconfident (Xiong et al., 2024,
   ICLR, arXiv:2306.13063);
 - `classify_by_vote` samples n answers and uses the vote share (as in self-consistency): n
-  calls, better calibrated;
+  calls, and in Xiong et al.'s comparison consistency across samples was less overconfident
+  than the verbalised number (not a guarantee of calibration: measure it on your data);
 - `decide` takes any probabilities, e.g. a softmax over label logits from a model you host.
 
 Leaves out: calibration itself (temperature scaling, isotonic regression), multi-label
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from llmprep.core.llm import LLM
-from llmprep.core.messages import Message
+from llmprep.core.messages import GenerationSettings, Message
 from llmprep.prompting.selfconsistency import SAMPLING, majority_vote
 from llmprep.prompting.structured import (
     StructuredOutputError,
@@ -58,6 +59,9 @@ class Decision:
 
 def decide(probabilities: Mapping[str, float], threshold: float) -> Decision:
     """The most probable label if its probability is at least `threshold`, else abstain.
+
+    A tie for the top probability goes to the label that comes first in `probabilities`
+    (insertion order), so callers can order the labels to say which one wins a tie.
 
     Example: decide({"spam": 0.55, "ham": 0.45}, threshold=0.7).abstained is True
     """
@@ -96,15 +100,29 @@ async def classify(
 
 
 async def classify_by_vote(
-    llm: LLM, text: str, labels: Sequence[str], *, n: int = 5, threshold: float = 0.6
+    llm: LLM,
+    text: str,
+    labels: Sequence[str],
+    *,
+    n: int = 5,
+    threshold: float = 0.6,
+    settings: GenerationSettings | None = None,
 ) -> Decision:
     """n sampled labels; the confidence is the most common label's share of all n samples.
 
     Replies that are not one of `labels` count against the confidence, not for any label.
+
+    `settings` are sent with every call; None means `SAMPLING` (temperature 0.7), since the
+    vote needs diverse samples. Some models reject a temperature: OpenAI's reasoning models
+    (gpt-5-mini among them) accept only their default of 1, which already samples, so pass
+    `GenerationSettings()` (temperature None: the provider's default) for them.
+
+    Example: await classify_by_vote(llm, text, labels, settings=GenerationSettings())
     """
+    sampling = SAMPLING if settings is None else settings
     instruction = VOTE_PROMPT.render(labels=", ".join(labels))
     messages = [Message.system(instruction), Message.user(text)]
-    calls = (llm.complete(messages, settings=SAMPLING) for _ in range(n))
+    calls = (llm.complete(messages, settings=sampling) for _ in range(n))
     replies = await asyncio.gather(*calls)
     known = {label.lower(): label for label in labels}
     vote = majority_vote(known.get(r.text.strip().strip(".").lower()) for r in replies)

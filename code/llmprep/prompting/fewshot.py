@@ -83,7 +83,9 @@ class FewShotSelector:
     def select(self, query: str, k: int = 3, *, diversity: float = 0.0) -> list[Example]:
         """The k best examples for `query`, the most similar last (nearest the query).
 
-        `diversity` in [0, 1] is MMR's trade-off: 0 is pure similarity, 1 pure novelty.
+        `diversity` in [0, 1] is MMR's trade-off: 0 is pure similarity, 1 pure novelty. The
+        first pick is always the most similar example (MMR's first step, with nothing picked
+        yet to be novel against), so even at 1 the query decides where the selection starts.
         """
         if not 0.0 <= diversity <= 1.0:
             raise ValueError(f"diversity must be in [0, 1], got {diversity}")
@@ -95,8 +97,10 @@ class FewShotSelector:
         picked: list[int] = []
         redundancy = np.full(len(relevance), -np.inf)  # max similarity to anything picked
         for _ in range(k):
-            penalty = np.where(np.isinf(redundancy), 0.0, redundancy)
-            score = (1 - diversity) * relevance - diversity * penalty
+            if not picked:  # nothing to be novel against yet: start from the most relevant
+                score = relevance.copy()
+            else:
+                score = (1 - diversity) * relevance - diversity * redundancy
             score[picked] = -np.inf
             best = int(np.argmax(score))
             picked.append(best)

@@ -42,6 +42,7 @@ type Validator[T] = Callable[[Any], T]
 """Turns a parsed JSON value into a T, or raises `OutputError("validation", ...)`."""
 
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.S)
+_BRACKET = re.compile(r"[{\[]")
 
 
 class OutputError(ValueError):
@@ -56,27 +57,54 @@ class OutputError(ValueError):
         self.feedback = feedback
 
 
-def extract_json(text: str) -> Any:
-    """The JSON value in a reply: a ```json fence, the whole text, or the first {...} / [...].
+def extract_json(text: str, *, expect: Literal["object", "array", "any"] = "object") -> Any:
+    """The JSON value in a reply: a ```json fence, the whole text, or a {...} / [...] in prose.
 
     Models wrap JSON in fences and prose ("Sure! Here it is: ..."); accepting those is cheap
-    and loses nothing. Anything else is a parse error with the decoder's message.
+    and loses nothing. If the fence (or the whole text) is one JSON value, that value is
+    returned, whatever its kind. Otherwise the text is scanned for brackets, in order, and the
+    first one that decodes to a value of the `expect`ed kind wins ("object" by default;
+    "any" takes the first container of either kind). So prose that contains brackets of its
+    own does not hide the JSON after it:
+
+        'Note [1]: {"a": 1}'          -> {"a": 1}   ([1] decodes, but is not an object)
+        'Options {x} then {"a": 1}'   -> {"a": 1}   ({x} does not decode)
+
+    A value that decodes is taken or skipped as a whole (an object inside an array is not
+    picked out of it), and after a bracket that fails to decode the scan resumes where the
+    decoder gave up, so a fragment inside broken JSON is not mistaken for the answer. If no
+    span has the expected kind, the first container that decoded is returned (the validator
+    then says what is wrong with it); if none decoded, it is a parse error with the decoder's
+    message for the first bracket.
 
     Example: extract_json('Sure: {"a": 1} Hope that helps!') == {"a": 1}
     """
+    if expect not in ("object", "array", "any"):
+        raise ValueError(f"expect must be 'object', 'array' or 'any', got {expect!r}")
     fenced = _FENCE.search(text)
     candidate = (fenced.group(1) if fenced else text).strip()
     try:
         return json.loads(candidate)
     except json.JSONDecodeError as exc:
         error = exc
-    starts = [i for i in (candidate.find("{"), candidate.find("[")) if i >= 0]
-    if starts:  # prose around the JSON: decode from the first bracket, ignore the rest
+    wanted: type | tuple[type, ...] = {"object": dict, "array": list}.get(expect, (dict, list))
+    decoder, fallback, first_error = json.JSONDecoder(), None, None
+    start = _BRACKET.search(candidate)
+    while start is not None:
         try:
-            return json.JSONDecoder().raw_decode(candidate, min(starts))[0]
+            value, end = decoder.raw_decode(candidate, start.start())
         except json.JSONDecodeError as exc:
-            error = exc
-    raise OutputError("parse", f"not valid JSON: {error.msg} at char {error.pos}")
+            first_error = first_error or exc
+            end = max(start.start() + 1, exc.pos)  # resume where the decoder gave up
+        else:
+            if isinstance(value, wanted):
+                return value
+            fallback = fallback or (value,)
+        start = _BRACKET.search(candidate, end)
+    if fallback is not None:
+        return fallback[0]
+    error = first_error or error
+    raise OutputError("parse", f"not valid JSON: {error.msg} (char {error.pos})")
 
 
 def json_schema_validator(schema: Mapping[str, Any]) -> Validator[Any]:
@@ -85,10 +113,20 @@ def json_schema_validator(schema: Mapping[str, Any]) -> Validator[Any]:
     Every violation is reported, each with the path to the offending field, because the
     model fixes all of them in one repair only if it is told about all of them.
 
+    `format` is enforced (Draft 2020-12 makes it a mere annotation unless a format checker is
+    given): with jsonschema's `FORMAT_CHECKER`, `{"type": "string", "format": "email"}`
+    rejects "not an email" and `"format": "date"` rejects "2024-13-45". Only formats with a
+    checker are checked: `date`, `email`, `ipv4`, `ipv6`, `uuid`, `regex` and a few more
+    always; `date-time`, `uri` and others only if jsonschema's optional packages for them are
+    installed (`jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers` lists them). An
+    unknown or unchecked format passes.
+
     Example: json_schema_validator({"type": "integer"})(3) == 3
     """
     jsonschema.Draft202012Validator.check_schema(schema)
-    checker = jsonschema.Draft202012Validator(schema)
+    checker = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
     def validate(value: Any) -> Any:
         errors = sorted(checker.iter_errors(value), key=lambda e: str(e.json_path))

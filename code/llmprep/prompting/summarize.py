@@ -4,8 +4,11 @@
              --reduce (group, combine, repeat until one)--> summary
 
 Each map call sees one chunk, so the document can be any length; the reduce step combines
-neighbouring summaries in groups that fit the same token budget, repeating until one is left
-(a tree of depth ~log(n)). The map calls are independent, so they run concurrently, up to
+neighbouring summaries in groups of at least two that fit the same token budget where they
+can, repeating until one is left (a tree of depth ~log(n)). A group can exceed the budget:
+two summaries that are together over it still form a pair (so every round shrinks the list),
+and a lone last summary joins the group before it. Keep `words` well below the chunk budget
+so that both stay rare. The map calls are independent, so they run concurrently, up to
 `max_concurrency` at once (the limit your rate limit allows).
 
 The trade-off against "stuff everything into one long-context prompt": map-reduce costs more
@@ -146,8 +149,12 @@ async def map_reduce_summarize(
 
 
 def _groups(summaries: Sequence[str], max_tokens: int, tok: Tokenizer) -> list[str]:
-    """Join neighbouring summaries into groups that fit; each group takes at least two, so
-    every round shrinks the list and the loop ends."""
+    """Join neighbouring summaries into groups that fit `max_tokens` where they can.
+
+    Each group takes at least two, so every round shrinks the list and the loop ends; that is
+    why a group can be over budget. A group over `max_tokens` is either a pair, or the last
+    group, which took in a lone last summary (its members before that were a pair or fit).
+    """
     groups: list[list[str]] = []
     for s in summaries:
         last = groups[-1] if groups else None
@@ -157,5 +164,6 @@ def _groups(summaries: Sequence[str], max_tokens: int, tok: Tokenizer) -> list[s
         else:
             groups.append([s])
     if len(groups) > 1 and len(groups[-1]) == 1:  # a lone last one joins its neighbour
-        groups[-2] += groups.pop()
+        lone = groups.pop()  # subtle: pop first; `groups[-2] += groups.pop()` hits the wrong group
+        groups[-1] += lone
     return ["\n\n".join(g) for g in groups]
