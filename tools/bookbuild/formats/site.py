@@ -119,8 +119,11 @@ def render_fragment(ctx: BookContext, page: Page) -> str:
 
 
 def _post_process(fragment: str) -> str:
-    # Scrollable code must be reachable by keyboard (axe: scrollable-region-focusable).
+    # Scrollable code and wide display equations must be reachable by keyboard (axe:
+    # scrollable-region-focusable).
     fragment = re.sub(r"<pre(?![^>]*tabindex)", '<pre tabindex="0"', fragment)
+    block_math = '<math display="block"'
+    fragment = re.sub(f"{block_math}(?![^>]*tabindex)", f'{block_math} tabindex="0"', fragment)
     # Wide tables scroll inside their own focusable box instead of widening the page.
     fragment = re.sub(r"<table", '<div class="table-wrap" tabindex="0"><table', fragment)
     return fragment.replace("</table>", "</table></div>")
