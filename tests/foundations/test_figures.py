@@ -18,10 +18,20 @@ from matplotlib.lines import Line2D
 from llmprep.book.plotting import PALETTE
 from llmprep.foundations import figures
 from llmprep.foundations.figures import MemoryStack
-from llmprep.foundations.kv_cache import compare_attention_variants, kv_cache_bytes
-from llmprep.foundations.model_shapes import LLAMA_3_1_8B, LLAMA_3_1_70B, MODEL_SHAPES
+from llmprep.foundations.kv_cache import (
+    compare_attention_variants,
+    kv_cache_bytes,
+    kv_cache_bytes_for_context,
+)
+from llmprep.foundations.model_shapes import (
+    DEEPSEEK_V3,
+    GPT_OSS_120B,
+    LLAMA_3_1_8B,
+    LLAMA_3_1_70B,
+    MODEL_SHAPES,
+)
 from llmprep.foundations.sampling import softmax
-from llmprep.foundations.scaling import chinchilla_loss
+from llmprep.foundations.scaling import BESIROGLU_2024, CHINCHILLA, chinchilla_loss, compute_optimal
 from llmprep.foundations.tokenizer_comparison import TokenCount
 
 matplotlib.use("Agg")
@@ -105,6 +115,21 @@ BUILDERS: dict[str, Callable[[], Figure]] = {
     ),
     "loss_curves": lambda: figures.loss_curves(
         np.linspace(4.0, 1.0, 300), [0, 100, 200, 299], [4.2, 2.5, 1.8, 1.5], uniform_loss=4.4
+    ),
+    "compute_optimal_frontier": lambda: figures.compute_optimal_frontier(
+        [1e20, 1e22, 1e24], {"published": CHINCHILLA, "refit": BESIROGLU_2024}
+    ),
+    "attention_hbm_traffic": lambda: figures.attention_hbm_traffic(
+        [1024, 4096], {"standard": [4.0, 64.0], "tiled": [0.5, 8.0]}
+    ),
+    "rope_frequency_scaling": lambda: figures.rope_frequency_scaling(
+        {"PI": np.full(8, 4.0), "NTK": np.linspace(1.0, 4.0, 8)}, band_edges=[2, 5]
+    ),
+    "experts_touched": lambda: figures.experts_touched(
+        [1, 8, 64], {"8 experts, top-2": [0.25, 0.9, 1.0], "256, top-8": [0.03, 0.22, 0.87]}
+    ),
+    "speculative_speedup": lambda: figures.speculative_speedup(
+        [1, 2, 4], {"alpha 0.8": [1.6, 2.0, 2.3], "alpha 0.5": [1.3, 1.4, 1.3]}
     ),
 }
 
@@ -316,3 +341,80 @@ def test_loss_curves_show_training_held_out_and_baseline() -> None:
     assert len(ax.get_lines()) == 4  # raw, moving average, held out, baseline
     np.testing.assert_allclose(ydata(ax.get_lines()[2]), [4.2, 2.5, 1.8, 1.5])
     assert ax.get_ylabel() == "Cross-entropy (nats/char)"
+
+
+def test_kv_cache_vs_context_with_layout_caps_windows_and_caches_the_mla_latent() -> None:
+    contexts = [1024, 32768, 131072]
+    shapes = [GPT_OSS_120B, DEEPSEEK_V3]
+    fig = figures.kv_cache_vs_context(shapes, contexts, layout=True, title="layouts")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "layouts"
+    for shape, line in zip(shapes, ax.get_lines(), strict=True):
+        expected = [kv_cache_bytes_for_context(shape, seq_len=n) / 1024**3 for n in contexts]
+        np.testing.assert_allclose(ydata(line), expected)
+    # gpt-oss's banded layers stop growing: its layout cache is below the full-attention one
+    full = figures.kv_cache_vs_context([GPT_OSS_120B], contexts).axes[0].get_lines()[0]
+    assert ydata(ax.get_lines()[0])[-1] < ydata(full)[-1]
+
+
+def test_kv_cache_title_names_fractional_bit_widths() -> None:
+    fig = figures.kv_cache_vs_context([LLAMA_3_1_8B], [1024, 2048], bytes_per_elem=0.5625)
+    assert "4.5-bit" in fig.axes[0].get_title(loc="left")
+
+
+def test_memory_budget_names_the_device_when_asked() -> None:
+    fig = figures.memory_budget([MemoryStack("a", 1e9, 1e9)], 141e9, capacity_label="H200 (141 GB)")
+    assert "H200 (141 GB)" in legend_texts(fig.axes[0])
+
+
+def test_compute_optimal_frontier_plots_each_fit_and_the_rule() -> None:
+    budgets = [1e20, 1e22, 1e24]
+    fits = {"published": CHINCHILLA, "refit": BESIROGLU_2024}
+    fig = figures.compute_optimal_frontier(budgets, fits)
+    ax = fig.axes[0]
+    assert legend_texts(ax) == ["published", "refit", "20 tokens/param"]
+    lines = ax.get_lines()
+    for fit, line in zip(fits.values(), lines, strict=False):
+        np.testing.assert_allclose(ydata(line), [compute_optimal(c, fit).n_params for c in budgets])
+    np.testing.assert_allclose(ydata(lines[2]), np.sqrt(np.array(budgets) / 120))
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert_labelled(ax)
+
+
+def test_attention_hbm_traffic_draws_what_it_is_given_on_log_axes() -> None:
+    fig = figures.attention_hbm_traffic([1024, 4096], {"standard": [4.0, 64.0], "tiled": [1, 8]})
+    ax = fig.axes[0]
+    assert legend_texts(ax) == ["standard", "tiled"]
+    np.testing.assert_allclose(ydata(ax.get_lines()[0]), [4.0, 64.0])
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1k", "4k"]
+    assert "GB" in ax.get_ylabel()
+
+
+def test_rope_frequency_scaling_one_line_per_scheme_and_band_edges() -> None:
+    fig = figures.rope_frequency_scaling(
+        {"PI": np.full(8, 4.0), "NTK": np.linspace(1.0, 4.0, 8)}, band_edges=[2, 5]
+    )
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert legend_texts(ax) == ["PI", "NTK"]
+    np.testing.assert_allclose(ydata(lines[1]), np.linspace(1.0, 4.0, 8))
+    np.testing.assert_allclose(xdata(lines[0]), np.arange(8))
+    assert len(lines) == 2 + 2  # two schemes, two band edges
+    assert_labelled(ax)
+
+
+def test_experts_touched_is_in_percent() -> None:
+    fig = figures.experts_touched([1, 8], {"a": [0.25, 0.9]})
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ydata(ax.get_lines()[0]), [25.0, 90.0])
+    assert ax.get_ylabel() == "Experts touched (%)"
+    assert ax.get_ylim()[1] > 100
+
+
+def test_speculative_speedup_marks_break_even() -> None:
+    fig = figures.speculative_speedup([1, 2, 4], {"a": [1.6, 2.0, 2.3]})
+    ax = fig.axes[0]
+    assert legend_texts(ax) == ["a", "no speed-up"]
+    np.testing.assert_allclose(ydata(ax.get_lines()[1]), [1.0, 1.0])
+    assert_labelled(ax)

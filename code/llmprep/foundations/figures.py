@@ -24,11 +24,20 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
 from llmprep.book.plotting import PALETTE
-from llmprep.foundations.kv_cache import AttentionVariant, kv_cache_bytes
+from llmprep.foundations.kv_cache import (
+    AttentionVariant,
+    kv_cache_bytes,
+    kv_cache_bytes_for_context,
+)
 from llmprep.foundations.model_shapes import ModelShape
 from llmprep.foundations.params import GB, GIB
 from llmprep.foundations.sampling import min_p_filter, softmax, top_k_filter, top_p_filter
-from llmprep.foundations.scaling import CHINCHILLA, ChinchillaFit, chinchilla_loss
+from llmprep.foundations.scaling import (
+    CHINCHILLA,
+    ChinchillaFit,
+    chinchilla_loss,
+    compute_optimal,
+)
 from llmprep.foundations.tokenizer_comparison import TokenCount
 
 type FloatArray = NDArray[np.float64]
@@ -240,19 +249,24 @@ def kv_cache_vs_context(
     *,
     bytes_per_elem: float = 2,
     references: Mapping[str, float] | None = None,
+    layout: bool = False,
+    title: str | None = None,
 ) -> Figure:
     """KV-cache size of one sequence (GiB) against context length, one line per model.
 
     `references` maps a label to a size in bytes drawn as a dashed horizontal line, e.g.
-    the weights of one model, so you can see where the cache overtakes them.
+    the weights of one model, so you can see where the cache overtakes them. With
+    layout=False every layer keeps every token (`kv_cache_bytes`, the textbook formula);
+    layout=True caps sliding-window layers at their window and caches MLA's latent
+    (`kv_cache_bytes_for_context`), which is what a server holds for current models.
     """
+    size_of = kv_cache_bytes_for_context if layout else kv_cache_bytes
     fig = _new_figure()
     ax = fig.add_subplot()
     markers = ("o", "s", "^", "D", "v", "P", "X")
     for i, shape in enumerate(shapes):
         sizes = [
-            kv_cache_bytes(shape, seq_len=n, bytes_per_elem=bytes_per_elem) / GIB
-            for n in context_lengths
+            size_of(shape, seq_len=n, bytes_per_elem=bytes_per_elem) / GIB for n in context_lengths
         ]
         # Models with the same attention shape overlap exactly: distinct markers and a
         # thinner line for later ones keep both visible.
@@ -274,8 +288,9 @@ def kv_cache_vs_context(
     ax.set_xlabel("Context length (tokens)")
     ax.set_ylabel("KV cache per sequence (GiB)")
     ax.legend()
-    bits = int(bytes_per_elem * 8)
-    ax.set_title(f"KV cache grows linearly with context ({bits}-bit cache)", loc="left")
+    bits = f"{bytes_per_elem * 8:g}"
+    default = f"KV cache grows linearly with context ({bits}-bit cache)"
+    ax.set_title(title or default, loc="left")
     return fig
 
 
@@ -322,11 +337,16 @@ class MemoryStack:
 
 
 def memory_budget(
-    rows: Sequence[MemoryStack], capacity_bytes: float, *, y_label: str = "Deployment"
+    rows: Sequence[MemoryStack],
+    capacity_bytes: float,
+    *,
+    y_label: str = "Deployment",
+    capacity_label: str | None = None,
 ) -> Figure:
     """Stacked horizontal bars (weights, then KV cache) against a GPU's capacity line.
 
-    A bar that crosses the line does not fit on one device.
+    A bar that crosses the line does not fit on one device. `capacity_label` names the
+    device in the legend (default: "GPU memory (80 GB)" for an 80e9-byte capacity).
     """
     fig = _new_figure(7.0, 0.5 * len(rows) + 2.1)
     ax = fig.add_subplot()
@@ -340,7 +360,7 @@ def memory_budget(
         color=PALETTE[1],
         ls="--",
         lw=1.5,
-        label=f"GPU memory ({capacity_bytes / GB:.0f} GB)",
+        label=capacity_label or f"GPU memory ({capacity_bytes / GB:.0f} GB)",
     )
     for yy, r in zip(y, rows, strict=True):
         total = r.total_bytes / GB
@@ -364,6 +384,8 @@ def chinchilla_isoflops(
     budgets: Sequence[float],
     n_params: ArrayLike,
     fit: ChinchillaFit = CHINCHILLA,
+    *,
+    title: str = "At fixed compute, loss has a best model size",
 ) -> Figure:
     """Predicted loss against model size for several fixed compute budgets (C = 6 N D).
 
@@ -384,7 +406,7 @@ def chinchilla_isoflops(
     ax.set_xlabel("Parameters N (log scale)")
     ax.set_ylabel("Predicted loss (nats/token)")
     ax.legend(title="Compute budget", fontsize=9)
-    ax.set_title("At fixed compute, loss has a best model size", loc="left")
+    ax.set_title(title, loc="left")
     return fig
 
 
@@ -416,4 +438,150 @@ def loss_curves(
     ax.set_ylim(bottom=0)
     ax.legend()
     ax.set_title("A character-level model learning this book", loc="left")
+    return fig
+
+
+def compute_optimal_frontier(
+    budgets: ArrayLike,
+    fits: Mapping[str, ChinchillaFit],
+    *,
+    tokens_per_param: float | None = 20.0,
+) -> Figure:
+    """Compute-optimal model size against training compute, one line per parametric fit, with
+    an optional dashed line for a fixed tokens-per-parameter rule (N = sqrt(C / (6 r))).
+
+    Different fits of the same data can disagree by a factor of two in N: this figure shows by
+    how much, budget by budget.
+    """
+    c = np.asarray(budgets, dtype=np.float64)
+    fig = _new_figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    for i, (name, fit) in enumerate(fits.items()):
+        n_opt = [compute_optimal(float(ci), fit).n_params for ci in c]
+        ax.plot(c, n_opt, marker="o", ms=4, label=name, color=PALETTE[i % len(PALETTE)])
+    if tokens_per_param is not None:
+        rule = np.sqrt(c / (6.0 * tokens_per_param))
+        ax.plot(
+            c, rule, ls="--", lw=1.5, color=PALETTE[6], label=f"{tokens_per_param:g} tokens/param"
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Training compute C (FLOPs, log scale)")
+    ax.set_ylabel("Compute-optimal parameters N (log scale)")
+    ax.legend(fontsize=9)
+    ax.set_title("Two fits of the same Chinchilla data", loc="left")
+    return fig
+
+
+def attention_hbm_traffic(
+    lengths: Sequence[int],
+    series: Mapping[str, Sequence[float]],
+    *,
+    unit: str = "GB",
+) -> Figure:
+    """Main-memory (HBM) traffic of attention against sequence length, log-log, one line per
+    implementation. The values are computed by the caller (`flash_attention`'s IO counts)."""
+    fig = _new_figure(7.0, 3.9)
+    ax = fig.add_subplot()
+    markers = ("o", "s", "^", "D")
+    for i, (name, values) in enumerate(series.items()):
+        ax.plot(
+            lengths,
+            values,
+            marker=markers[i % len(markers)],
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(list(lengths), [f"{n // 1024}k" if n >= 1024 else str(n) for n in lengths])
+    ax.minorticks_off()
+    ax.set_xlabel("Sequence length n (tokens, log scale)")
+    ax.set_ylabel(f"HBM reads + writes ({unit}, log scale)")
+    ax.legend(fontsize=9)
+    ax.set_title("Tiling cuts attention's memory traffic", loc="left")
+    return fig
+
+
+def rope_frequency_scaling(
+    factors: Mapping[str, ArrayLike],
+    *,
+    band_edges: Sequence[float] = (),
+) -> Figure:
+    """How much each context-extension scheme slows each RoPE dimension pair: original
+    frequency / new frequency, per pair index (1 = untouched, s = fully interpolated).
+
+    `band_edges` are pair indices drawn as dotted vertical lines (e.g. where a scheme's bands
+    start and end).
+    """
+    fig = _new_figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    styles = ("-", "--", "-.", ":")
+    for i, (name, values) in enumerate(factors.items()):
+        y = np.asarray(values, dtype=np.float64)
+        ax.plot(
+            np.arange(y.size),
+            y,
+            ls=styles[i % len(styles)],
+            lw=2.2,
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+        )
+    for edge in band_edges:
+        ax.axvline(edge, ls=":", lw=1.0, color=PALETTE[6])
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("Dimension pair i (fast-rotating on the left, slow on the right)")
+    ax.set_ylabel("Frequency divided by (log scale)")
+    ax.legend(fontsize=9)
+    ax.set_title("Which RoPE frequencies each scheme slows down", loc="left")
+    return fig
+
+
+def experts_touched(tokens: Sequence[int], fractions: Mapping[str, Sequence[float]]) -> Figure:
+    """Share of a layer's experts that at least one token in a batch is routed to, against the
+    number of tokens in the step, one line per MoE design (values from the caller)."""
+    fig = _new_figure(7.0, 3.9)
+    ax = fig.add_subplot()
+    markers = ("o", "s", "^", "D", "v")
+    for i, (name, values) in enumerate(fractions.items()):
+        ax.plot(
+            tokens,
+            [100 * f for f in values],
+            marker=markers[i % len(markers)],
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(tokens), [str(t) for t in tokens])
+    ax.minorticks_off()
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("Tokens in the decoding step (log scale)")
+    ax.set_ylabel("Experts touched (%)")
+    ax.legend(fontsize=9)
+    ax.set_title("Fine-grained MoEs touch few experts at small batch", loc="left")
+    return fig
+
+
+def speculative_speedup(gammas: Sequence[int], curves: Mapping[str, Sequence[float]]) -> Figure:
+    """Expected wall-clock speed-up of speculative decoding against draft length, one line per
+    (acceptance rate, draft cost) setting, with the break-even line at 1 (values from the
+    caller, e.g. Leviathan et al.'s formula)."""
+    fig = _new_figure(7.0, 3.9)
+    ax = fig.add_subplot()
+    markers = ("o", "s", "^", "D", "v", "P")
+    for i, (name, values) in enumerate(curves.items()):
+        ax.plot(
+            gammas,
+            values,
+            marker=markers[i % len(markers)],
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+        )
+    ax.axhline(1.0, ls="--", lw=1.2, color=PALETTE[6], label="no speed-up")
+    ax.set_xticks(list(gammas))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Draft length (tokens proposed per target pass)")
+    ax.set_ylabel("Expected speed-up (x)")
+    ax.legend(fontsize=9)
+    ax.set_title("Longer drafts pay only when acceptance is high", loc="left")
     return fig
