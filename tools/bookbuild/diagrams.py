@@ -21,10 +21,8 @@ Not supported: Quarto's other diagram engine (Mermaid), which needs a browser at
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from .cache import OutputCache, key
@@ -32,24 +30,10 @@ from .errors import BuildError
 from .execute import ExecutedChapter
 from .progress import TRACE
 from .qmd import Cell, Document
+from .toolchain import graphviz_path, identity
 
 FONT = "DejaVu Sans"
 _DOT_LINE = re.compile(r"(?:syntax error )?in line (\d+)")
-
-
-def dot_binary() -> str:
-    found = shutil.which("dot")
-    if found is None:
-        raise BuildError(
-            "Graphviz draws the {dot} diagrams and was not found: install the Debian package "
-            "graphviz (`make book` does)"
-        )
-    return found
-
-
-def _identity() -> str:
-    path = Path(dot_binary()).resolve()
-    return f"{path}:{path.stat().st_size}"
 
 
 def render_dot(source: str, doc: Document, cell: Cell, store: OutputCache) -> str:
@@ -59,7 +43,7 @@ def render_dot(source: str, doc: Document, cell: Cell, store: OutputCache) -> st
     def make() -> bytes:
         with TRACE.timed("graphviz", f"drawing {cell.label or 'a diagram'} ({doc.path})"):
             done = subprocess.run(
-                [dot_binary(), *args], input=source.encode(), capture_output=True, check=False
+                [graphviz_path(), *args], input=source.encode(), capture_output=True, check=False
             )
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", errors="replace").strip()
@@ -70,7 +54,9 @@ def render_dot(source: str, doc: Document, cell: Cell, store: OutputCache) -> st
                              message)  # fmt: skip
         return done.stdout
 
-    return store.get("graphviz", key("dot", _identity(), args, source), make).decode("utf-8")
+    return store.get("graphviz", key("dot", identity(graphviz_path()), args, source), make).decode(
+        "utf-8"
+    )
 
 
 def draw(doc: Document, executed: ExecutedChapter, store: OutputCache) -> ExecutedChapter:

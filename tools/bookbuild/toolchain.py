@@ -56,17 +56,31 @@ def fonts_key() -> str:
     return sha("\n".join(names))
 
 
-def chromium_path() -> str:
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+def program(name: str, why: str, package: str, fallback: str | None = None) -> str:
+    """The path of an engine the build runs, or a BuildError saying what needs it and which
+    Debian package provides it."""
+    found = shutil.which(name) or (fallback if fallback and Path(fallback).exists() else None)
     if found is None:
         raise BuildError(
-            "Chromium is needed to print the slide handouts (slides/*.pdf) and was not found: "
-            "install the Debian package chromium (`make book` does)"
+            f"{why} and was not found: install the Debian package {package} (`make book` does)"
         )
     return found
 
 
+def identity(path: str) -> str:
+    """Which build of a program this is, without starting it: its resolved path and size."""
+    resolved = Path(path).resolve()
+    return f"{resolved}:{resolved.stat().st_size}"
+
+
+def chromium_path() -> str:
+    why = "Chromium is needed to print the slide handouts (slides/*.pdf)"
+    return program("chromium", why, "chromium", fallback=CHROMIUM)
+
+
 def chromium_identity() -> str:
-    """Which Chromium this is, without starting it: the binary's path and size."""
-    path = Path(chromium_path()).resolve()
-    return f"{path}:{path.stat().st_size}"
+    return identity(chromium_path())
+
+
+def graphviz_path() -> str:
+    return program("dot", "Graphviz draws the {dot} diagrams", "graphviz")
