@@ -11,8 +11,11 @@ It checks, and reports each problem as ``file:line: message`` (exit status 1 whe
   field, and every ``see:`` names a ``{#sec-…}`` section that exists;
 * **Quarto names**: ``_quarto.yml``, every ``.qmd`` file's front matter and every cell option
   (``#|`` in a Python cell, ``//|`` in a Graphviz ``{dot}`` diagram) use only names in
-  ``tools/bookbuild/quarto-names.json`` (Quarto's own schema); every callout is one of
-  Quarto's callout types, and every cell one the builder can run or draw;
+  ``tools/bookbuild/quarto-names.json`` (Quarto's own schema): the top-level, ``project:`` and
+  ``book:`` keys of ``_quarto.yml`` and the options under each ``format:`` (there and in front
+  matter); every callout is one of Quarto's callout types, every cross-reference prefix
+  (``@fig-…``) one of Quarto's, every cell one the builder can run or draw, every chapter
+  ``_quarto.yml`` lists exists, and all this YAML is well formed;
 * **citations**: every ``[@key]`` / ``@key`` in a ``.qmd`` file (or in a data file, whose
   Markdown the chapters render) is an entry of the bibliography, and every entry is cited.
   Cross-references (``@sec-…``, ``@fig-…``, …: the prefixes are in quarto-names.json) are not
@@ -44,6 +47,7 @@ _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\
 _CELL = re.compile(r"^\{(?P<lang>[A-Za-z0-9_+-]+)[^{}]*\}$")
 _SECTION_LABEL = re.compile(r"\{#(sec-[A-Za-z0-9_-]+)")
 _CALLOUT = re.compile(r"\.callout-([A-Za-z]+)")
+_CROSSREF = re.compile(r"(?<![\w@])-?@([a-z]+)-[\w-]+")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
@@ -89,14 +93,39 @@ def _line_of(text: str, needle: str, start: int = 0) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
+def listed_chapters(config: Any) -> list[str]:
+    """The chapter files ``book.chapters`` (and ``book.appendices``) list, parts flattened."""
+
+    def walk(items: Any) -> Iterator[str]:
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, dict):
+                yield from walk(item.get("chapters"))
+
+    book = config.get("book") if isinstance(config, dict) else None
+    book = book if isinstance(book, dict) else {}
+    return [*walk(book.get("chapters")), *walk(book.get("appendices"))]
+
+
+def _config(root: Path) -> Any:
+    """``_quarto.yml``, loaded (None when it is missing or malformed: the Quarto check says so)."""
+    config = root / "_quarto.yml"
+    try:
+        return yaml.safe_load(config.read_text(encoding="utf-8")) if config.exists() else None
+    except yaml.YAMLError:
+        return None
+
+
 def qmd_sources(root: Path) -> list[Path]:
-    """Every Quarto source of the book and the decks, in a stable order."""
+    """Every Quarto source of the book and the decks (and every chapter listed), stably ordered."""
     found = {
         p
         for pattern in ("*.qmd", "chapters/**/*.qmd", "slides/**/*.qmd")
         for p in root.glob(pattern)
         if not any(part.startswith(".") or part in {"_book", "_freeze"} for part in p.parts)
     }
+    found |= {root / path for path in listed_chapters(_config(root)) if (root / path).is_file()}
     return sorted(found)
 
 
@@ -111,8 +140,19 @@ class Source:
 
     front_matter: list[tuple[int, str]]  # the front matter's lines, numbered
     front_matter_start: int  # line of the first front-matter line (after '---')
-    cells: list[tuple[str, int, list[tuple[int, str]]]]  # (language, line, numbered options)
+    cells: list[Cell]
     prose: list[tuple[int, str]]  # every line outside front matter and code, numbered
+    unclosed_front_matter: bool = False  # a first '---' and no closing line
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One executable cell: ```` ```{python} ```` (any ``{lang}``), not one a longer fence shows."""
+
+    language: str
+    line: int  # of the opening fence
+    options: list[tuple[int, str]]  # the option lines, numbered, their prefix (``#|``) removed
+    body: list[str]  # every line between the fences, options included
 
 
 def split_qmd(text: str) -> Source:
@@ -120,13 +160,16 @@ def split_qmd(text: str) -> Source:
     lines = text.splitlines()
     front: list[tuple[int, str]] = []
     body = 0
+    unclosed = False
     if lines and lines[0].rstrip() == "---":
         for end in range(1, len(lines)):
             if lines[end].rstrip() in {"---", "..."}:
                 front = [(n + 1, lines[n]) for n in range(1, end)]
                 body = end + 1
                 break
-    cells: list[tuple[str, int, list[tuple[int, str]]]] = []
+        else:
+            unclosed = True
+    cells: list[Cell] = []
     prose: list[tuple[int, str]] = []
     i = body
     while i < len(lines):
@@ -151,17 +194,18 @@ def split_qmd(text: str) -> Source:
                 if not lines[j].startswith(prefix):
                     break
                 options.append((j + 1, lines[j][len(prefix) :].removeprefix(" ")))
-            cells.append((cell["lang"], i + 1, options))
+            cells.append(Cell(cell["lang"], i + 1, options, lines[i + 1 : end]))
         i = end + 1
-    return Source(front, 2 if front else 0, cells, prose)
+    return Source(front, 2 if front else 0, cells, prose, unclosed)
 
 
-def _yaml_keys(
-    numbered: Sequence[tuple[int, str]], file: str
-) -> tuple[dict[str, tuple[int, Any]], list[Problem]]:
+Key = tuple[str, int, yaml.Node]  # a mapping key, its line in the file, its value's node
+
+
+def _yaml_keys(numbered: Sequence[tuple[int, str]], file: str) -> tuple[list[Key], list[Problem]]:
     """Top-level keys of the YAML in ``numbered`` lines, each with its line and value."""
     if not numbered:
-        return {}, []
+        return [], []
     text = "\n".join(line for _, line in numbered)
     first = numbered[0][0]
     try:
@@ -170,16 +214,31 @@ def _yaml_keys(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = numbered[min(mark.line, len(numbered) - 1)][0] if mark else first
-        return {}, [Problem(file, line, f"malformed YAML: {getattr(exc, 'problem', exc)}")]
+        return [], [Problem(file, line, f"malformed YAML: {getattr(exc, 'problem', exc)}")]
     if node is None:
-        return {}, []
+        return [], []
     if not isinstance(node, yaml.MappingNode) or not isinstance(value, dict):
-        return {}, [Problem(file, first, "expected a YAML mapping")]
-    keys: dict[str, tuple[int, Any]] = {}
-    for key_node, _ in node.value:
-        index = min(key_node.start_mark.line, len(numbered) - 1)
-        keys[str(key_node.value)] = (numbered[index][0], value.get(key_node.value))
-    return keys, []
+        return [], [Problem(file, first, "expected a YAML mapping")]
+    return _node_keys(node, numbered), []
+
+
+def _node_keys(node: yaml.Node, numbered: Sequence[tuple[int, str]]) -> list[Key]:
+    """The keys of a mapping node (none if it is not a mapping), each at its line in the file."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    last = len(numbered) - 1
+    return [(str(k.value), numbered[min(k.start_mark.line, last)][0], v) for k, v in node.value]
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    """The files a ``chapters:`` list names, parts (``- part: …``, ``chapters:``) flattened."""
+    for item in node.value if isinstance(node, yaml.SequenceNode) else []:
+        if isinstance(item, yaml.ScalarNode):
+            yield item
+        elif isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                if key.value == "chapters":
+                    yield from _scalars(value)
 
 
 def _strip_code(text: str) -> str:
@@ -268,19 +327,24 @@ def check_quarto_names(root: Path, names: dict[str, list[str]]) -> list[Problem]
     config = root / "_quarto.yml"
     if config.exists():
         problems += _check_config(root, config, names)
+    else:
+        problems.append(Problem("_quarto.yml", 1, "missing: every Quarto project has one"))
     for path in qmd_sources(root):
         file = _rel(root, path)
         source = split_qmd(path.read_text(encoding="utf-8"))
+        if source.unclosed_front_matter:
+            problems.append(Problem(file, 1, "front matter is never closed (no second '---')"))
         keys, bad = _yaml_keys(source.front_matter, file)
         problems += bad
-        for key, (line, value) in keys.items():
+        for key, line, value in keys:
             if key not in document:
                 problems.append(
                     Problem(file, line, f"front matter: '{key}' is not a Quarto option")
                 )
-            elif key == "format" and isinstance(value, dict):
-                problems += _check_formats(file, line, value, document)
-        for language, fence_line, options in source.cells:
+            elif key == "format":
+                problems += _check_formats(file, value, source.front_matter, document)
+        for cell in source.cells:
+            language, fence_line, options = cell.language, cell.line, cell.options
             if language not in OPTION_PREFIX:
                 supported = ", ".join(sorted(OPTION_PREFIX))
                 problems.append(
@@ -291,7 +355,7 @@ def check_quarto_names(root: Path, names: dict[str, list[str]]) -> list[Problem]
                 continue
             cell_keys, bad = _yaml_keys(options, file)
             problems += bad
-            for key, (line, _) in cell_keys.items():
+            for key, line, _ in cell_keys:
                 if key not in names["cell_options_jupyter"]:
                     prefix = OPTION_PREFIX[language]
                     problems.append(
@@ -301,20 +365,24 @@ def check_quarto_names(root: Path, names: dict[str, list[str]]) -> list[Problem]
             for callout in _CALLOUT.findall(text):
                 if callout not in names["callout_types"]:
                     problems.append(Problem(file, line, f"'.callout-{callout}' is not a callout"))
+            for prefix in _CROSSREF.findall(_strip_code(text)):
+                if prefix not in names["crossref_prefixes"]:
+                    problems.append(
+                        Problem(file, line, f"'@{prefix}-' is not a cross-reference prefix")
+                    )
     return problems
 
 
 def _check_formats(
-    file: str, line: int, formats: dict[str, Any], allowed: set[str]
+    file: str, formats: yaml.Node, numbered: Sequence[tuple[int, str]], allowed: set[str]
 ) -> list[Problem]:
-    problems = []
-    for fmt, options in formats.items():
-        for key in options if isinstance(options, dict) else {}:
-            if key not in allowed:
-                problems.append(
-                    Problem(file, line, f"format {fmt}: '{key}' is not a Quarto option")
-                )
-    return problems
+    """The options under each format of a ``format:`` mapping (``format: html`` has none)."""
+    return [
+        Problem(file, line, f"format {fmt}: '{key}' is not a Quarto option")
+        for fmt, _, options in _node_keys(formats, numbered)
+        for key, line, _ in _node_keys(options, numbered)
+        if key not in allowed
+    ]
 
 
 def _check_config(root: Path, config: Path, names: dict[str, list[str]]) -> list[Problem]:
@@ -324,22 +392,25 @@ def _check_config(root: Path, config: Path, names: dict[str, list[str]]) -> list
     keys, problems = _yaml_keys(numbered, file)
     top = set(names["project_top_level_keys"]) | set(names["document_options"])
     sections = {"project": set(names["project_keys"]), "book": set(names["book_keys"])}
-    for key, (line, value) in keys.items():
+    for key, line, value in keys:
         if key not in top:
             problems.append(Problem(file, line, f"'{key}' is not a Quarto project key"))
-        elif key in sections and isinstance(value, dict):
-            for sub in value:
+        elif key in sections:
+            for sub, where, listed in _node_keys(value, numbered):
                 if sub not in sections[key]:
-                    where = _line_of(text, f"{sub}:", text.find(f"{key}:"))
                     problems.append(Problem(file, where, f"{key}: '{sub}' is not a Quarto key"))
-        elif key == "format" and isinstance(value, dict):
-            for fmt, options in value.items():
-                for sub in options if isinstance(options, dict) else {}:
-                    if sub not in names["document_options"]:
-                        where = _line_of(text, f"{sub}:", text.find(f"{fmt}:"))
-                        problems.append(
-                            Problem(file, where, f"format {fmt}: '{sub}' is not a Quarto option")
+                elif key == "book" and sub in {"chapters", "appendices"}:
+                    problems += [
+                        Problem(
+                            file,
+                            numbered[min(item.start_mark.line, len(numbered) - 1)][0],
+                            f"book: chapter '{item.value}' does not exist",
                         )
+                        for item in _scalars(listed)
+                        if not (root / str(item.value)).is_file()
+                    ]
+        elif key == "format":
+            problems += _check_formats(file, value, numbered, set(names["document_options"]))
     return problems
 
 
@@ -364,14 +435,8 @@ def citations(text: str, prefixes: Iterable[str]) -> Iterator[tuple[int, str]]:
 
 
 def _bibliographies(root: Path) -> list[Path]:
-    config = root / "_quarto.yml"
-    value: Any = None
-    if config.exists():
-        try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8"))
-        except yaml.YAMLError:
-            data = None  # reported by the Quarto-names check
-        value = data.get("bibliography") if isinstance(data, dict) else None
+    data = _config(root)
+    value = data.get("bibliography") if isinstance(data, dict) else None
     if value is None:
         return [root / "references.bib"] if (root / "references.bib").exists() else []
     return [root / v for v in ([value] if isinstance(value, str) else value)]

@@ -221,7 +221,7 @@ def test_unknown_format_option_in_front_matter(project: Path) -> None:
         'title: "One"\n',
         'title: "One"\nformat:\n  html:\n    tocc: 1\n',
     )
-    assert problems(project) == ["chapters/one.qmd:3: format html: 'tocc' is not a Quarto option"]
+    assert problems(project) == ["chapters/one.qmd:5: format html: 'tocc' is not a Quarto option"]
 
 
 def test_malformed_front_matter(project: Path) -> None:
