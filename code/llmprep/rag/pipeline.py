@@ -114,11 +114,14 @@ class RagPipeline:
             raise ValueError("the question is empty")
         hits = self.retriever.retrieve(question, self.k, where={ACL_KEY: caller.groups})
         if not hits:
-            return Answer(ABSTAIN_TEXT, (), (), True, "no document this caller may read matched")
-        if hits[0].score < self.min_score:
-            reason = f"best score {hits[0].score:.3f} is below the threshold {self.min_score}"
+            reason = "no document this caller may read matched"
             return Answer(ABSTAIN_TEXT, (), (), True, reason)
-        completion = await self.llm.complete(build_messages(question, hits), settings=self.settings)
+        if hits[0].score < self.min_score:
+            best, threshold = hits[0].score, self.min_score
+            reason = f"best score {best:.3f} is below the threshold {threshold}"
+            return Answer(ABSTAIN_TEXT, (), (), True, reason)
+        messages = build_messages(question, hits)
+        completion = await self.llm.complete(messages, settings=self.settings)
         shown = {h.id for h in hits}
         cited = parse_citations(completion.text)
         kept = tuple(c for c in cited if c in shown)
