@@ -61,9 +61,7 @@ def main_content(html: str) -> str:
 
 
 def to_markdown(html: str) -> str:
-    text = pypandoc.convert_text(
-        html, "gfm-raw_html", format="html", extra_args=["--wrap=none"]
-    )
+    text = pypandoc.convert_text(html, "gfm-raw_html", format="html", extra_args=["--wrap=none"])
     # Links become their text: a cross-reference's URL is noise to a retriever.
     text = re.sub(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)", r"\1", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
@@ -75,9 +73,13 @@ def main() -> None:
     parser.add_argument("--book", type=Path, default=ROOT / "_book")
     parser.add_argument("--force", action="store_true", help="overwrite an existing snapshot")
     args = parser.parse_args()
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True
-    ).stdout.decode().strip()
+    rev = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     for doc_id, page in PAGES.items():
         target = OUT / f"{doc_id}.md"

@@ -88,3 +88,6 @@ def test_figures_draw_one_line_per_series() -> None:
     assert len(fig.axes[0].lines) == 2
     fig = pass_curves([0.5, 0.9], [1, 2, 4])
     assert len(fig.axes[0].lines) == 4
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    assert len(legend.get_texts()) == 4  # two p values, two line styles

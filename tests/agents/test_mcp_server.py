@@ -206,7 +206,7 @@ def test_book_index_and_glossary_in_process(tmp_path: Path) -> None:
     found = terms.lookup(" kv CACHE ")
     assert found is not None
     assert found.term == "Key-value cache"
-    assert terms.close("kv cach") == ["Key-value cache"]
+    assert terms.close("kv cach") == ["Key-value cache"]  # codespell:ignore
 
 
 @pytest.mark.parametrize("name", sorted(TOOLS))

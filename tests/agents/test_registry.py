@@ -25,7 +25,7 @@ def test_a_successful_call_is_rendered_and_addressed_to_its_call() -> None:
 
 
 def test_an_unknown_tool_is_an_error_result_that_lists_the_tools() -> None:
-    result = call("serach", q="x")
+    result = call("serach", q="x")  # codespell:ignore
     assert result.is_error
     assert result.content == "no tool named 'serach'; available tools: add, weather"
 

@@ -41,7 +41,9 @@ def test_no_document_reads_a_chapter_or_deck_source(real_book: BuildReport) -> N
         names = [n for n in [*entry["reads"], *entry["listings"]] if not is_data(n)]
         sources = [n for n in names if n.endswith((".qmd", ".md"))]
         assert sources == [], f"{source} reads {sources}: a prose edit would re-execute it"
-        listed = [n for n in names if n in entry["listings"] and n.startswith(("chapters", "slides"))]
+        listed = [
+            n for n in names if n in entry["listings"] and n.startswith(("chapters", "slides"))
+        ]
         assert listed == [], f"{source} lists {listed}: a new chapter would re-execute it"
 
 

@@ -263,7 +263,7 @@ class Tool[**P, R]:
     converters: Mapping[str, Converter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        jsonschema.Draft202012Validator.check_schema(self.spec.parameters)
+        _check_schema(json.dumps(self.spec.parameters, sort_keys=True))
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError(f"tool {self.spec.name!r}: timeout must be positive")
 
@@ -297,6 +297,16 @@ class Tool[**P, R]:
         if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine
             return await result
         return result
+
+
+@functools.lru_cache(maxsize=256)
+def _check_schema(schema_json: str) -> None:
+    """Check a schema against the 2020-12 meta-schema, once per distinct schema.
+
+    The check costs milliseconds, and wrappers such as `demo.flaky` build a new `Tool` around
+    the same schema many times; a failing check raises, so it is never cached.
+    """
+    jsonschema.Draft202012Validator.check_schema(json.loads(schema_json))
 
 
 @functools.lru_cache(maxsize=256)

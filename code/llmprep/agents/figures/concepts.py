@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from llmprep.agents.booktools import book_tools
 from llmprep.agents.loop import Budget, Compacted, Compaction, Run, run
@@ -256,20 +257,15 @@ def tokens_per_call(runs: Sequence[ReadingRun], *, limit: int | None = None) -> 
         for c in r.compactions:
             left.axvline(c.before_turn, color=color, lw=0.8, ls=":")
     if limit is not None:
-        left.axhline(limit, color="#555555", lw=1, ls="--")
-        left.annotate(
-            "compaction threshold",
-            (1, limit),
-            xytext=(0, 4),
-            textcoords="offset points",
-            fontsize=9,
-            color="#555555",
-        )
+        left.axhline(limit, color="#555555", lw=1, ls="--", label="compaction threshold")
     left.set_xlabel("model call")
     left.set_ylabel("input tokens of the call")
     right.set_xlabel("model call")
     right.set_ylabel("input tokens so far")
     right.yaxis.set_major_formatter(lambda v, _: f"{v / 1000:.0f}k")
     left.yaxis.set_major_formatter(lambda v, _: f"{v / 1000:.0f}k")
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=len(runs))
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 2))
     return fig

@@ -162,7 +162,7 @@ def trajectory_dot(result: Run, *, title: str = "") -> str:
     """
     lines = [
         "digraph trajectory {",
-        f'  graph [rankdir=LR, fontname="{FONT}", nodesep=0.25, ranksep=0.45'
+        f'  graph [rankdir=TB, fontname="{FONT}", nodesep=0.3, ranksep=0.35'
         + (f', label="{_label(title, 80)}", labelloc=t' if title else "")
         + "];",
         f'  node [fontname="{FONT}", fontsize=10, shape=box, style="rounded,filled", '
@@ -358,3 +358,44 @@ class ReplayServer:
 
     def client(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
+
+
+# -----------------------------------------------------------------------------
+# recovery under injected tool failures
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPoint:
+    """The share of `trials` runs that answered when each tool call failed with `failure_rate`.
+
+    `attempts` is how many calls the run could make (1 + retries that were let through), for
+    the independent-failure expectation 1 - failure_rate ** attempts.
+    """
+
+    label: str
+    attempts: int
+    failure_rate: float
+    success_rate: float
+    trials: int
+
+
+def recovery_curve(points: Sequence[RecoveryPoint], *, height: float = 4.0) -> Figure:
+    """Measured success rate (markers) against the tool's failure rate, one series per label,
+    with the expectation for independent failures, 1 - p ** attempts, as a thin line."""
+    fig = Figure(figsize=(7.0, height), layout="constrained")
+    ax = fig.add_subplot()
+    labels = list(dict.fromkeys(p.label for p in points))
+    markers = ("o", "s", "^", "D", "v")
+    for label, color, marker in zip(labels, PALETTE, markers, strict=False):
+        mine = sorted((p for p in points if p.label == label), key=lambda p: p.failure_rate)
+        xs = [p.failure_rate for p in mine]
+        ax.plot(xs, [p.success_rate for p in mine], marker=marker, linestyle="none",
+                color=color, label=label)  # fmt: skip
+        grid = [i / 50 * max(xs) for i in range(51)]
+        ax.plot(grid, [1 - x ** mine[0].attempts for x in grid], color=color, linewidth=1,
+                alpha=0.7)  # fmt: skip
+    ax.set_xlabel("probability that a tool call fails")
+    ax.set_ylabel("share of runs that answered")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="lower left")
+    return fig

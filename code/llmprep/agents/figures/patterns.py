@@ -173,18 +173,29 @@ def _check(n: int, c: int, k: int) -> None:
 
 
 def pass_curves(ps: Sequence[float], ks: Sequence[int]) -> Figure:
-    """pass^k = p^k (solid) and pass@k = 1 - (1 - p)^k (dashed) for per-trial rates `ps`."""
-    fig = _new_figure()
+    """pass^k = p^k (solid) and pass@k = 1 - (1 - p)^k (dashed) for per-trial rates `ps`.
+
+    One color per p; the legend sits outside the axes, where no curve runs.
+    """
+    from matplotlib.lines import Line2D
+
+    fig = _new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     k = np.asarray(ks)
+    handles = []
     for color, p in zip(PALETTE, ps, strict=False):
-        ax.plot(k, p**k, "o-", color=color, markersize=4, label=f"p = {p:g}: pass^k")
-        ax.plot(k, 1 - (1 - p) ** k, "--", color=color, linewidth=1.2, label=f"p = {p:g}: pass@k")
+        ax.plot(k, p**k, "o-", color=color, markersize=4)
+        ax.plot(k, 1 - (1 - p) ** k, "--", color=color, linewidth=1.2)
+        handles.append(Line2D([], [], color=color, marker="o", markersize=4, label=f"p = {p:g}"))
+    handles += [
+        Line2D([], [], color="0.3", label="pass$^k$ (all k succeed)"),
+        Line2D([], [], color="0.3", linestyle="--", label="pass@k (any succeeds)"),
+    ]
     ax.set_xlabel("k (trials of the same task)")
     ax.set_ylabel("Probability")
     ax.set_ylim(0, 1.02)
     ax.set_xticks(list(ks))
-    ax.legend(ncol=2, fontsize=8, loc="lower left")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     return fig
 
 
