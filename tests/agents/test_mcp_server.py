@@ -4,6 +4,7 @@ the adapter that lets our agent loop call MCP tools."""
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -214,3 +215,24 @@ def test_tool_names_are_valid_for_both_providers(name: str) -> None:
     from llmprep.core.messages import ToolSpec
 
     ToolSpec(name, "x")  # raises if a provider would reject the name
+
+
+class NoFilenoStream(io.StringIO):
+    """Like a Jupyter kernel's stderr: a Python stream with no file descriptor behind it."""
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")
+
+
+def test_default_server_log_works_when_stderr_has_no_file_descriptor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The book's chapters open sessions inside a kernel, where sys.stderr has no fileno();
+    # spawning the server with it as stderr used to fail with UnsupportedOperation.
+    monkeypatch.setattr(sys, "stderr", NoFilenoStream())
+
+    async def scenario() -> set[str]:
+        async with stdio_session(SERVER[0], SERVER[1:], cwd=ROOT) as session:
+            return {t.name for t in (await session.list_tools()).tools}
+
+    assert arun(scenario()) == TOOLS

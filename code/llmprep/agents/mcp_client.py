@@ -19,7 +19,10 @@ and non-text content (images and embedded resources are summarised by their type
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -96,7 +99,7 @@ async def stdio_session(
     *,
     cwd: Path | str | None = None,
     env: dict[str, str] | None = None,
-    errlog: TextIO = sys.stderr,
+    errlog: TextIO | None = None,
     connect: Literal["initialize", "discover"] = "initialize",
 ) -> AsyncIterator[ClientSession]:
     """Start an MCP server as a subprocess and yield a connected client session.
@@ -113,12 +116,29 @@ async def stdio_session(
             registry = await mcp_registry(s)
     """
     params = StdioServerParameters(command=command, args=list(args), cwd=cwd, env=env)
-    async with (
-        stdio_client(params, errlog=errlog) as (read, write),
-        ClientSession(read, write) as session,
-    ):
-        if connect == "discover":
-            await session.discover()
-        else:
-            await session.initialize()
-        yield session
+    with contextlib.ExitStack() as stack:
+        log = errlog if errlog is not None else _server_log(stack)
+        async with (
+            stdio_client(params, errlog=log) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            if connect == "discover":
+                await session.discover()
+            else:
+                await session.initialize()
+            yield session
+
+
+def _server_log(stack: contextlib.ExitStack) -> TextIO:
+    """Where the server's stderr goes by default: ours, if it is a real file descriptor.
+
+    The subprocess needs a descriptor to write to. In a Jupyter kernel (a book chapter) or
+    under an output-capturing test runner, `sys.stderr` may be a Python object with no
+    usable `fileno()`; then the server's log goes to the null device instead of crashing the
+    spawn.
+    """
+    try:
+        sys.stderr.fileno()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+    return sys.stderr
