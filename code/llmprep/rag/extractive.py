@@ -17,10 +17,13 @@ from collections.abc import Sequence
 
 from llmprep.core.messages import Message
 from llmprep.rag.bm25 import ENGLISH_STOPWORDS
+from llmprep.rag.pipeline import CHUNK_ID
 
 # A source block is "[id]" on its own line, then its text, up to the next block or the question.
-_ID = r"[^\]\n]+#\d+(?:\.\d+)?"
-_SOURCE = re.compile(rf"^\[({_ID})\]\n(.*?)(?=\n\n\[{_ID}\]\n|\n\nQuestion: |\Z)", re.S | re.M)
+# The id pattern is the pipeline's own, so the reader parses exactly the ids it may cite.
+_SOURCE = re.compile(
+    rf"^\[({CHUNK_ID})\]\n(.*?)(?=\n\n\[{CHUNK_ID}\]\n|\n\nQuestion: |\Z)", re.S | re.M
+)
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Question words matter to a reader that matches words: "how", "what", "why" and friends

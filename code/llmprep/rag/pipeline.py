@@ -40,7 +40,8 @@ the answer, reply exactly: I don't know."""
 
 # A citation is a chunk id in square brackets: "[how-llms-work#12]", or "[faq#3.1]" for the
 # child chunks of llmprep.rag.chunking.parent_child.
-_CITATION = re.compile(r"\[([A-Za-z0-9_.:/-]+#\d+(?:\.\d+)?)\]")
+CHUNK_ID = r"[A-Za-z0-9_.:/-]+#\d+(?:\.\d+)?"
+_CITATION = re.compile(rf"\[({CHUNK_ID})\]")
 DEFAULT_SETTINGS = GenerationSettings(temperature=0.0, max_tokens=400)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -68,6 +68,35 @@ class VectorStore(Protocol):
     def close(self) -> None:
         """Release the file or connection; any later call raises ValueError."""
         ...
+
+
+class ClosableStore:
+    """What closing means for every store, written once: `close` releases the resource once
+    (a second call is harmless), `with store:` closes on exit, and any use after closing
+    raises ValueError instead of failing somewhere inside a driver. A store sets
+    `self._closed = False` when it opens and overrides `_release` to free its file,
+    connection or arrays."""
+
+    _closed: bool
+
+    def close(self) -> None:
+        """Release the store's resource; later calls raise ValueError."""
+        if not self._closed:
+            self._release()
+            self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _release(self) -> None:
+        """Free what the store holds (a connection, a file, arrays)."""
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"this {type(self).__name__} is closed")
 
 
 # -----------------------------------------------------------------------------

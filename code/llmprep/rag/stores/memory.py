@@ -20,6 +20,7 @@ import numpy as np
 
 from llmprep.rag.documents import Hit, Record, Vector, Where, matches
 from llmprep.rag.stores import (
+    ClosableStore,
     check_dim,
     check_k,
     check_record,
@@ -28,7 +29,7 @@ from llmprep.rag.stores import (
 )
 
 
-class NumpyStore:
+class NumpyStore(ClosableStore):
     """Exact cosine search over records held in a dict.
 
     Example:
@@ -86,16 +87,9 @@ class NumpyStore:
         self._check_open()
         return len(self._records)
 
-    def close(self) -> None:
-        self._closed = True
+    def _release(self) -> None:
         self._records.clear()
         self._units.clear()
-
-    def __enter__(self) -> NumpyStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _stacked(self) -> tuple[list[str], Vector]:
         """All ids and their unit vectors as one (n, dim) matrix, rebuilt after a write."""
@@ -109,7 +103,3 @@ class NumpyStore:
     def _hit(self, id: str, score: float) -> Hit:
         record = self._records[id]
         return Hit(id, score, record.text, record.metadata)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError("this NumpyStore is closed")

@@ -44,6 +44,7 @@ from psycopg import sql
 
 from llmprep.rag.documents import Hit, Metadata, Record, Vector, Where
 from llmprep.rag.stores import (
+    ClosableStore,
     check_dim,
     check_k,
     check_record,
@@ -67,7 +68,7 @@ def vector_literal(vector: Vector) -> str:
     return "[" + ",".join(repr(x) for x in vector.astype(np.float64).tolist()) + "]"
 
 
-class PgVectorStore:
+class PgVectorStore(ClosableStore):
     """Cosine search in a PostgreSQL table with an HNSW index (pgvector >= 0.8).
 
     Example:
@@ -232,20 +233,8 @@ class PgVectorStore:
         assert row is not None
         return int(row[0])
 
-    def close(self) -> None:
-        if not self._closed:
-            self._conn.close()
-            self._closed = True
-
-    def __enter__(self) -> PgVectorStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError("this PgVectorStore is closed")
+    def _release(self) -> None:
+        self._conn.close()
 
 
 def _json(metadata: Metadata) -> str:

@@ -47,6 +47,7 @@ import sqlite_vec  # type: ignore[import-untyped]  # 0.1.9 ships no type hints o
 
 from llmprep.rag.documents import Hit, Metadata, Record, Vector, Where
 from llmprep.rag.stores import (
+    ClosableStore,
     check_dim,
     check_k,
     check_record,
@@ -77,7 +78,7 @@ def _identifier(name: str, what: str) -> str:
     return name
 
 
-class SqliteVecStore:
+class SqliteVecStore(ClosableStore):
     """Cosine search in a sqlite-vec `vec0` table, persisted in one SQLite file.
 
     Example:
@@ -313,17 +314,5 @@ class SqliteVecStore:
         (n,) = self._conn.execute(f"SELECT count(*) FROM {self.table}_records").fetchone()
         return int(n)
 
-    def close(self) -> None:
-        if not self._closed:
-            self._conn.close()
-            self._closed = True
-
-    def __enter__(self) -> SqliteVecStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError("this SqliteVecStore is closed")
+    def _release(self) -> None:
+        self._conn.close()
