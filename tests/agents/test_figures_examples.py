@@ -18,7 +18,6 @@ from llmprep.agents.demo import flaky
 from llmprep.agents.figures.examples import (
     MeteredLLM,
     RecoveryPoint,
-    ReplayServer,
     TaskCost,
     rag_agent,
     recovery_curve,
@@ -29,6 +28,7 @@ from llmprep.agents.figures.examples import (
 )
 from llmprep.agents.loop import Budget, Run, run, trajectory
 from llmprep.agents.registry import ToolRegistry
+from llmprep.agents.replay import ReplayServer
 from llmprep.agents.tools import tool
 from llmprep.core.llm import LLM
 from llmprep.core.messages import Message

@@ -5,15 +5,14 @@ shape (tool messages vs tool_result blocks, is_error, derived schemas as paramet
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 import anthropic
 import openai
 import pytest
 
 from llmprep.agents.loop import Run, run
+from llmprep.agents.replay import anthropic_reply, openai_reply
 from llmprep.core.llm import LLM
 from llmprep.core.messages import ToolCall
 from llmprep.core.providers.anthropic import AnthropicChat
@@ -31,58 +30,19 @@ CALLS = (
 ANSWER = "2 + 3 = 5; Atlantis has no weather station."
 
 
-def openai_json(message: dict[str, Any], finish: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1_790_000_000,
-        "model": "gpt-5-mini-2025-08-07",
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
-    }
-
-
 def openai_llm(server: FakeServer) -> OpenAIChat:
-    wire_calls = [
-        {
-            "id": c.id,
-            "type": "function",
-            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
-        }
-        for c in CALLS
-    ]
     server.replies += [
-        json_response(
-            openai_json(
-                {"role": "assistant", "content": None, "tool_calls": wire_calls}, "tool_calls"
-            )
-        ),
-        json_response(openai_json({"role": "assistant", "content": ANSWER}, "stop")),
+        json_response(openai_reply("", CALLS, model="gpt-5-mini-2025-08-07")),
+        json_response(openai_reply(ANSWER, number=2, model="gpt-5-mini-2025-08-07")),
     ]
     client = openai.AsyncOpenAI(api_key="sk-test", http_client=server.client(), max_retries=0)
     return OpenAIChat(client, "gpt-5-mini")
 
 
-def anthropic_json(content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
-    return {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-5-5",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 50, "output_tokens": 10},
-    }
-
-
 def anthropic_llm(server: FakeServer) -> AnthropicChat:
-    blocks = [{"type": "text", "text": "Let me check both."}] + [
-        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in CALLS
-    ]
     server.replies += [
-        json_response(anthropic_json(blocks, "tool_use")),
-        json_response(anthropic_json([{"type": "text", "text": ANSWER}], "end_turn")),
+        json_response(anthropic_reply("Let me check both.", CALLS)),
+        json_response(anthropic_reply(ANSWER, number=2)),
     ]
     client = anthropic.AsyncAnthropic(
         api_key="sk-ant-test", http_client=server.client(), max_retries=0

@@ -16,10 +16,9 @@ Leaves out: anything about answer quality (the "model" is a script), and the Res
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -27,12 +26,11 @@ from matplotlib.ticker import MaxNLocator
 from llmprep.agents.booktools import book_tools
 from llmprep.agents.loop import Budget, Compacted, Compaction, Run, run
 from llmprep.agents.registry import ToolRegistry
+from llmprep.agents.replay import REPLY, Provider, ReplayServer
 from llmprep.book.plotting import PALETTE
 from llmprep.core.llm import LLM
 from llmprep.core.messages import ToolCall
 from llmprep.core.scripted import Reply, ScriptedLLM
-
-type Provider = Literal["openai", "anthropic"]
 
 TASK = (
     "How much would 12,000 input and 800 output tokens cost on gpt-5-mini, and what is a Paramter?"
@@ -52,52 +50,10 @@ ANSWER = "The call costs the amount shown; 'Paramter' is a typo for 'Parameter'.
 # the wire format, captured from the real SDKs
 
 
-def _openai_reply(message: dict[str, Any], finish: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1_790_000_000,
-        "model": "gpt-5-mini",
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
-    }
-
-
-def _anthropic_reply(content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
-    return {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-5-5",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 50, "output_tokens": 10},
-    }
-
-
 def _replies(provider: Provider, calls: Sequence[ToolCall], answer: str) -> list[dict[str, Any]]:
     """What the mocked server answers: one turn with `calls` (in parallel), then `answer`."""
-    if provider == "openai":
-        wire_calls = [
-            {
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
-            }
-            for c in calls
-        ]
-        return [
-            _openai_reply(
-                {"role": "assistant", "content": None, "tool_calls": wire_calls}, "tool_calls"
-            ),
-            _openai_reply({"role": "assistant", "content": answer}, "stop"),
-        ]
-    blocks = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls]
-    return [
-        _anthropic_reply(blocks, "tool_use"),
-        _anthropic_reply([{"type": "text", "text": answer}], "end_turn"),
-    ]
+    encode = REPLY[provider]
+    return [encode("", calls, number=1), encode(answer, number=2)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +79,8 @@ async def capture_requests(
     would go over the network, after the SDK added what it adds. The mocked server answers
     the first request with `calls` (one turn, several calls) and the second with `answer`.
     """
-    import httpx2
-
-    replies = _replies(provider, calls, answer)
-    requests: list[httpx2.Request] = []
-
-    def handle(request: httpx2.Request) -> httpx2.Response:
-        requests.append(request)
-        return httpx2.Response(200, json=replies.pop(0))
-
-    http = httpx2.AsyncClient(transport=httpx2.MockTransport(handle))
+    server = ReplayServer(_replies(provider, calls, answer))
+    http = server.client()
     if provider == "openai":
         import openai
 
@@ -149,8 +97,7 @@ async def capture_requests(
         llm = AnthropicChat(aclient, "claude-sonnet-5-5")
     result = await run(llm, tools or book_tools(), task)
     await http.aclose()
-    bodies = tuple(json.loads(r.content) for r in requests)
-    return Captured(provider, result, bodies, tuple(r.url.path for r in requests))
+    return Captured(provider, result, tuple(server.requests), tuple(server.paths))
 
 
 def wire_excerpt(captured: Captured, tool: str = "estimate_cost") -> dict[str, Any]:

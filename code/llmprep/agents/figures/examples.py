@@ -23,12 +23,10 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
 
-import httpx2
 from matplotlib.figure import Figure
 
-from llmprep.agents.loop import Compacted, Run, Turn
+from llmprep.agents.loop import Compacted, Run
 from llmprep.book.plotting import PALETTE
 from llmprep.core.llm import LLM, StreamEvent
 from llmprep.core.messages import (
@@ -275,89 +273,6 @@ def workflow_vs_agent(rows: Sequence[TaskCost], *, height: float = 4.6) -> Figur
     calls_ax.legend(loc="upper left", ncols=len(approaches))
     calls_ax.yaxis.get_major_locator().set_params(integer=True)
     return fig
-
-
-# -----------------------------------------------------------------------------
-# replaying a run through the providers' wire formats (HTTP mocked at the transport)
-
-
-def openai_reply(turn: Turn, model: str = "gpt-5-mini") -> dict[str, Any]:
-    """One model turn as an OpenAI Chat Completions response body."""
-    message: dict[str, Any] = {"role": "assistant", "content": turn.text or None}
-    if turn.calls:
-        message["tool_calls"] = [
-            {
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
-            }
-            for c in turn.calls
-        ]
-    usage = turn.usage
-    return {
-        "id": f"chatcmpl-{turn.number}",
-        "object": "chat.completion",
-        "created": 1_790_000_000,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if turn.calls else "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": usage.input_tokens,
-            "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.total_tokens,
-        },
-    }
-
-
-def anthropic_reply(turn: Turn, model: str = "claude-sonnet-5-5") -> dict[str, Any]:
-    """One model turn as an Anthropic Messages response body."""
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": turn.text}] if turn.text else []
-    blocks += [
-        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in turn.calls
-    ]
-    return {
-        "id": f"msg_{turn.number}",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": blocks,
-        "stop_reason": "tool_use" if turn.calls else "end_turn",
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": turn.usage.input_tokens,
-            "output_tokens": turn.usage.output_tokens,
-        },
-    }
-
-
-@dataclass(slots=True)
-class ReplayServer:
-    """A fake provider endpoint: answers request i with turn i of a recorded run.
-
-    `client()` is an `httpx2.AsyncClient` whose transport is this object, to hand to the
-    real `openai` or `anthropic` SDK: the SDK builds, sends and parses real HTTP, and
-    `requests` keeps every request body it sent.
-    """
-
-    replies: list[dict[str, Any]]
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, result: Run, provider: Literal["openai", "anthropic"]) -> ReplayServer:
-        encode = openai_reply if provider == "openai" else anthropic_reply
-        return cls([encode(t) for t in result.turns])
-
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(json.loads(request.content))
-        return httpx2.Response(200, json=self.replies.pop(0))
-
-    def client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle))
 
 
 # -----------------------------------------------------------------------------
