@@ -109,3 +109,35 @@ def test_images_by_relative_path_are_copied_beside_their_page(make_book: MakeBoo
     quiet_build(root)
     assert 'src="img/dot.svg"' in (root / "_book" / "chapters" / "c.html").read_text()
     assert (root / "_book" / "chapters" / "img" / "dot.svg").read_text() == svg
+
+
+def test_appendices_are_lettered_and_grouped_as_quarto_does(make_book: MakeBook) -> None:
+    root = make_book(
+        {"index.qmd": "# Home\n\nSee @sec-drills and @sec-drill-one.\n",
+         "a.qmd": "# A chapter\n\n## Part {#sec-part}\n",
+         "drills.qmd": "# Drills {#sec-drills}\n\n## One {#sec-drill-one}\n",
+         "more.qmd": "# More\n\n## Two\n"},
+        chapters=["index.qmd", "a.qmd"],
+    )  # fmt: skip
+    config = root / "_quarto.yml"
+    config.write_text(config.read_text() + "  appendices:\n    - drills.qmd\n    - more.qmd\n")
+    quiet_build(root)
+    index = (root / "_book" / "index.html").read_text()
+    assert "Appendix\u00a0A</a>" in index  # a reference to an appendix names it so
+    assert "Section\u00a0A.1</a>" in index
+    drills = (root / "_book" / "drills.html").read_text()
+    assert '<span class="header-section-number">A</span>' in drills
+    more = (root / "_book" / "more.html").read_text()
+    assert '<span class="header-section-number">B.1</span>' in more
+    assert "Appendices" in index  # the sidebar lists them under Quarto's heading
+    chapter = (root / "_book" / "a.html").read_text()
+    assert '<span class="header-section-number">1.1</span>' in chapter  # chapters unchanged
+
+
+@pytest.mark.parametrize(
+    ("n", "label"), [(1, "A"), (26, "Z"), (27, "AA"), (28, "AB"), (703, "AAA")]
+)
+def test_appendix_letters_continue_past_z(n: int, label: str) -> None:
+    from bookbuild.resolve import appendix_letter
+
+    assert appendix_letter(n) == label

@@ -279,6 +279,9 @@ def _repo_actions(cfg: _Config, book: dict[str, Any]) -> tuple[str, ...]:
     return actions
 
 
+APPENDICES = "Appendices"
+
+
 def _chapter_list(cfg: _Config, entries: Any, *, appendix: bool) -> list[ChapterRef]:
     """Flatten Quarto's chapter list: plain paths, and ``{part: title, chapters: [...]}``."""
     if entries is None:
@@ -288,7 +291,8 @@ def _chapter_list(cfg: _Config, entries: Any, *, appendix: bool) -> list[Chapter
     refs: list[ChapterRef] = []
     for entry in entries:
         if isinstance(entry, str):
-            refs.append(ChapterRef(entry, None, appendix))
+            # Quarto lists appendices under one "Appendices" heading unless a part names them.
+            refs.append(ChapterRef(entry, APPENDICES if appendix else None, appendix))
         elif isinstance(entry, dict) and "part" in entry:
             title = str(entry["part"])
             inner = entry.get("chapters") or []

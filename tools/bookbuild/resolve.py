@@ -56,18 +56,37 @@ class ResolvedBook:
 
 
 def chapter_numbers(chapters: list[Chapter]) -> dict[str, str]:
-    """Number chapters in order; the first page (the preface) and ``.unnumbered`` ones get ""."""
+    """Number chapters in order; the first page (the preface) and ``.unnumbered`` ones get "".
+
+    Appendices (``book.appendices``) are lettered A, B, ... as Quarto letters them, so their
+    sections are "A.1", their figures "Figure A.1", and a reference to one says "Appendix A".
+    """
     numbers: dict[str, str] = {}
-    count = 0
+    count = appendices = 0
     for position, chapter in enumerate(chapters):
         head = ast.first_header(chapter.blocks, 1)
         classes = ast.classes(head) if head else []
         if position == 0 or "unnumbered" in classes or "-" in classes:
             numbers[chapter.ref.path] = ""
+        elif chapter.ref.appendix:
+            appendices += 1
+            numbers[chapter.ref.path] = appendix_letter(appendices)
         else:
             count += 1
             numbers[chapter.ref.path] = str(count)
     return numbers
+
+
+def appendix_letter(n: int) -> str:
+    """The label of the n-th appendix (1-based): A ... Z, then AA, AB, ... like spreadsheet
+    columns, so a long appendix list never runs out of labels."""
+    if n < 1:
+        raise ValueError(f"appendix numbers start at 1, got {n}")
+    label = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        label = chr(ord("A") + rest) + label
+    return label
 
 
 def normalise_chapter(chapter: Chapter, used_ids: dict[str, str]) -> None:

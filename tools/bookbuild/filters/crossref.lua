@@ -239,7 +239,9 @@ local function resolve(cite, source)
     elseif entry.kind == 'eq' then
       text = 'Equation\u{a0}(' .. entry.number .. ')'
     elseif entry.kind == 'sec' and entry.chapter_level then
-      text = entry.numbered and ('Chapter\u{a0}' .. entry.number) or entry.title
+      -- appendices are lettered (A, B, ...): Quarto calls them "Appendix A"
+      local word = entry.number:match('^%u+$') and 'Appendix' or 'Chapter'
+      text = entry.numbered and (word .. '\u{a0}' .. entry.number) or entry.title
     elseif entry.kind == 'sec' and not entry.numbered then
       text = entry.title
     else
