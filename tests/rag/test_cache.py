@@ -92,3 +92,76 @@ def test_primed_vectors_are_served_without_embedding() -> None:
         cached.prime(["x", "y"], np.ones((1, 32), np.float32))
     with pytest.raises(TypeError):
         cached.embed("x")
+
+
+class FakeClock:
+    """Seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_an_entry_older_than_its_ttl_is_a_miss_and_is_dropped() -> None:
+    clock = FakeClock()
+    cache = LRUCache[str, int](4, ttl=10.0, now=clock)
+    cache.put("a", 1)
+    clock.t = 9.99
+    assert cache.get("a") == 1
+    assert "a" in cache
+    clock.t = 10.0
+    assert "a" not in cache  # a peek sees it expired without counting anything
+    assert cache.keys() == []
+    assert cache.get("a") is None
+    assert (cache.hits, cache.misses, cache.expired, len(cache)) == (1, 1, 1, 0)
+
+
+def test_storing_again_restarts_the_ttl_and_no_ttl_means_forever() -> None:
+    clock = FakeClock()
+    cache = LRUCache[str, int](4, ttl=5.0, now=clock)
+    cache.put("a", 1)
+    clock.t = 4.0
+    cache.put("a", 2)
+    clock.t = 8.0
+    assert cache.get("a") == 2
+    forever = LRUCache[str, int](4, now=clock)
+    forever.put("a", 1)
+    clock.t = 1e12
+    assert forever.get("a") == 1
+    assert forever.expired == 0
+
+
+@given(
+    ttl=st.floats(0.5, 20),
+    ops=st.lists(st.tuples(st.booleans(), st.integers(0, 5), st.floats(0, 5)), max_size=50),
+)
+def test_ttl_cache_agrees_with_a_model_of_store_times(
+    ttl: float, ops: list[tuple[bool, int, float]]
+) -> None:
+    clock = FakeClock()
+    cache = LRUCache[int, int](3, ttl=ttl, now=clock)
+    stored: dict[int, float] = {}  # key -> time stored, least recent first
+    for is_put, key, dt in ops:
+        clock.t += dt
+        if is_put:
+            cache.put(key, key)
+            stored.pop(key, None)
+            stored[key] = clock.t
+            while len(stored) > 3:
+                del stored[next(iter(stored))]
+        else:
+            live = key in stored and clock.t < stored[key] + ttl
+            assert cache.get(key) == (key if live else None)
+            if key in stored:
+                at = stored.pop(key)
+                if live:
+                    stored[key] = at  # a hit makes it the most recent
+        assert len(cache) <= 3
+
+
+@pytest.mark.parametrize("ttl", [0, -1.0, True])
+def test_ttl_must_be_positive(ttl: float) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        LRUCache[str, int](2, ttl=ttl)

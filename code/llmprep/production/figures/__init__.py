@@ -1,0 +1,1 @@
+"""The figures of the production chapters, one module per chapter."""
