@@ -18,10 +18,10 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 # Keep Jupyter, IPython, matplotlib and friends out of $HOME: builds are hermetic.
 export BOOKBUILD_STATE := $(CURDIR)/.build/state
 
-.PHONY: help setup system-deps book book-fresh preview test bench-code lint imports precommit typecheck pytest bench golden lock clean
+.PHONY: help setup system-deps book book-fresh preview test drill bench-code lint imports precommit typecheck pytest bench golden lock clean
 
 help:
-	@echo "make book | make test | make preview | make bench | make golden | make clean"
+	@echo "make book | make test | make drill NAME=attention | make preview | make bench | make golden | make clean"
 
 # System packages first (order-only: they never make the venv stale): `npm ci` needs npm.
 $(STAMP): requirements.lock pyproject.toml tools/pyproject.toml package.json package-lock.json \
@@ -71,6 +71,16 @@ pytest: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Grade a coding drill (appendices/drills/) against your starter, code/drills/<module>.py:
+#   make drill NAME=attention    one drill (its tests, then "N of M checks pass")
+#   make drill                   every drill
+DRILL_TEST = tests/drills/test_$(subst -,_,$(NAME)).py
+drill: setup
+	@test -z "$(NAME)" || test -f $(DRILL_TEST) || \
+	  { echo "error: no drill named '$(NAME)' (see chapters/_data/drills.yml)" >&2; exit 2; }
+	DRILL_TARGET=starter $(VENV)/bin/pytest -p no:cacheprovider -q --tb=short -rf --no-header \
+	  $(if $(NAME),$(DRILL_TEST),tests/drills --ignore=tests/drills/test_drills.py)
 
 bench: setup
 	$(PY) benchmarks/book_bench.py

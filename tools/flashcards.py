@@ -1,14 +1,17 @@
-"""Post-render step: the question bank and the glossary as flashcards (Anki deck and CSV).
+"""Post-render step: the question bank, the glossary and the coding drills as flashcards.
 
 Run by the build (``project.post-render`` in ``_quarto.yml``, a Quarto mechanism) with
 ``QUARTO_PROJECT_OUTPUT_DIR`` set to the output folder. Writes there:
 
-* ``llm-interview-prep-flashcards.apkg``: an Anki package with two decks, "Questions" and
-  "Glossary". Every note's GUID is derived from the question id or the term, so importing a newer
-  deck updates the cards you already have instead of duplicating them.
+* ``llm-interview-prep-flashcards.apkg``: an Anki package with three decks, "Questions",
+  "Glossary" and "Drills". Every note's GUID is derived from the question id, the term or the
+  drill's name, so importing a newer deck updates the cards you already have instead of
+  duplicating them.
 * ``llm-interview-prep-flashcards.csv``: the same cards as a spreadsheet-friendly table.
 
-Tags carry the topic and level (questions) or the area (terms).
+Tags carry the topic and level (questions), the area (terms), or "drill" and the topic (drills).
+A drill card (``chapters/_data/drills.yml``) asks the task on the front and gives the key idea on
+the back, with the drill's page and the command that grades it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import genanki
 import pypandoc
+import yaml
 
 from llmprep.book.bank import Question, Term, load_glossary, load_question_bank
 
@@ -32,6 +36,7 @@ DATA = Path("chapters/_data")
 MODEL_ID = 1_607_392_319
 QUESTIONS_DECK_ID = 2_059_400_110
 GLOSSARY_DECK_ID = 2_059_400_111
+DRILLS_DECK_ID = 2_059_400_112
 _CITATION = re.compile(r"\s*\[@[^\]]+\]")
 _CROSSREF = re.compile(r"\s*\(?[Ss]ee @sec-[\w-]+\)?\.?")
 
@@ -57,8 +62,8 @@ MODEL = genanki.Model(
 class Card:
     """One flashcard, before it becomes an Anki note and a CSV row."""
 
-    key: str  # stable identity: the question id, or "term:<term>"
-    kind: str  # "question" | "term"
+    key: str  # stable identity: the question id, "term:<term>" or "drill:<name>"
+    kind: str  # "question" | "term" | "drill"
     front: str  # Markdown
     back: str  # Markdown
     tags: tuple[str, ...]
@@ -82,6 +87,36 @@ def term_card(t: Term) -> Card:
     return Card(f"term:{t.term}", "term", front, t.definition, ("glossary", area), t.see)
 
 
+def drill_card(entry: dict[str, object]) -> Card:
+    """The task on the front; the key idea, the drill's page and its grading command on the back.
+
+    `entry` is one item of ``chapters/_data/drills.yml``; its ``name`` is the card's identity.
+    """
+    fields = {}
+    for field in ("name", "topic", "prompt", "key_idea"):
+        value = entry.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"drill {entry.get('name')!r}: {field} must be a non-empty string")
+        fields[field] = value.strip()
+    name = fields["name"]
+    back = (
+        f"{fields['key_idea']}\n\nPractise it: the drill page appendices/drills/{name}.html in"
+        f" the web book; grade your code with `make drill NAME={name}`."
+    )
+    return Card(f"drill:{name}", "drill", fields["prompt"], back, ("drill", fields["topic"]),
+                f"sec-drill-{name}")  # fmt: skip
+
+
+def drill_cards(path: Path) -> list[Card]:
+    """One card per entry of the drills file (none when the file does not exist yet)."""
+    if not path.is_file():
+        return []
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f"{path}: expected a list of drills")
+    return [drill_card(e) for e in entries]
+
+
 def to_html(texts: list[str]) -> list[str]:
     """Markdown to HTML for many short texts in one pandoc run (marker-separated)."""
     if not texts:
@@ -99,7 +134,8 @@ def to_html(texts: list[str]) -> list[str]:
 def build_cards(root: Path) -> list[Card]:
     questions = load_question_bank(root / DATA / "questions")
     terms = load_glossary(root / DATA / "glossary.yml")
-    return [question_card(q) for q in questions] + [term_card(t) for t in terms]
+    drills = drill_cards(root / DATA / "drills.yml")
+    return [question_card(q) for q in questions] + [term_card(t) for t in terms] + drills
 
 
 def write_apkg(cards: list[Card], out: Path) -> None:
@@ -108,6 +144,7 @@ def write_apkg(cards: list[Card], out: Path) -> None:
     decks = {
         "question": genanki.Deck(QUESTIONS_DECK_ID, "LLM Interview Prep::Questions"),
         "term": genanki.Deck(GLOSSARY_DECK_ID, "LLM Interview Prep::Glossary"),
+        "drill": genanki.Deck(DRILLS_DECK_ID, "LLM Interview Prep::Drills"),
     }
     for card, front, back in zip(cards, fronts, backs, strict=True):
         note = genanki.Note(

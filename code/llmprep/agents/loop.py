@@ -266,7 +266,9 @@ async def run(
         result = await run(llm, ToolRegistry([add]), "What is 2 + 3?")
         (result.answer, result.stop_reason) == ("5", "answer")
     """
-    meter = _Meter(budget, tokenizer or default_tokenizer(), tuple(tools.specs()))
+    tokenizer = tokenizer or default_tokenizer()
+    specs = tuple(tools.specs())
+    meter = _Meter(budget, tokenizer, specs)
     messages: list[Message] = [Message.system(system)] if system else []
     messages += [*history, Message.user(task)]
     steps: list[Step] = []
@@ -278,17 +280,18 @@ async def run(
         error: str | None = None,
     ) -> Run:
         usage, cost = meter.usage, meter.cost
-        return Run(task, tuple(steps), answer, reason, usage, cost, tuple(messages), error)
+        conversation = tuple(messages)
+        return Run(task, tuple(steps), answer, reason, usage, cost, conversation, error)
 
     for number in range(1, budget.max_steps + 1):
-        if compaction is not None and meter.prompt_tokens(messages) > compaction.max_tokens:
-            messages, record = await compact(messages, compaction, meter.tokenizer, number)
+        if compaction is not None and meter.over(messages, compaction.max_tokens):
+            messages, record = await compact(messages, compaction, tokenizer, number)
             if record is not None:
                 steps.append(record)
         if (reason := meter.would_exceed(messages, settings)) is not None:
             return finish(reason)
         try:
-            completion = await llm.complete(messages, settings=settings, tools=meter.specs)
+            completion = await llm.complete(messages, settings=settings, tools=specs)
         except LLMError as exc:
             return finish("error", error=f"{type(exc).__name__}: {exc}")
         step_cost = meter.add(completion.usage)
@@ -328,6 +331,10 @@ class _Meter:
 
     def prompt_tokens(self, messages: Sequence[Message]) -> int:
         return count_message_tokens(messages, self.tokenizer)
+
+    def over(self, messages: Sequence[Message], limit: int) -> bool:
+        """Whether the conversation is longer than `limit` tokens (time to compact)."""
+        return self.prompt_tokens(messages) > limit
 
     def add(self, usage: Usage) -> Decimal:
         """Count one call's usage; return its cost (zero without a price)."""

@@ -138,7 +138,12 @@ class BPETokenizer:
         return [self.vocab[i] for i in ids]
 
 
-def train(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_PATTERN) -> BPETokenizer:
+def train(
+    text: str,
+    vocab_size: int,
+    *,
+    pattern: str | None = GPT4_SPLIT_PATTERN,
+) -> BPETokenizer:
     """Learn `vocab_size - 256` merges from `text`.
 
     Each step merges the most frequent adjacent pair (ties: the pair seen first in the text).
@@ -148,7 +153,7 @@ def train(text: str, vocab_size: int, *, pattern: str | None = GPT4_SPLIT_PATTER
              -> {(97, 97): 256, (256, 97): 257, (257, 98): 258}
     """
     if vocab_size < 256:
-        raise ValueError(f"vocab_size must be >= 256 (one token per byte), got {vocab_size}")
+        raise ValueError(f"vocab_size must be >= 256 (the bytes), got {vocab_size}")
     # Count each distinct chunk once: "the" may occur 5,000 times but is merged once.
     chunk_counts = Counter(chunk.encode("utf-8") for chunk in split_text(text, pattern))
     words = [(list(chunk), count) for chunk, count in chunk_counts.items()]

@@ -181,7 +181,8 @@ def gqa_attention(q: F64, k: F64, v: F64, start: int) -> F64:
     n_kv, total, _ = k.shape
     groups = q.reshape(n_kv, n_heads // n_kv, seq, head_dim)
     scores = np.einsum("hgsd,htd->hgst", groups, k) / np.sqrt(head_dim)
-    visible = np.arange(total)[None, :] <= start + np.arange(seq)[:, None]  # (seq, total)
+    # (seq, total): query row i sits at position start + i
+    visible = np.arange(total)[None, :] <= start + np.arange(seq)[:, None]
     weights = softmax(np.where(visible, scores, -np.inf))
     out: F64 = np.einsum("hgst,htd->hgsd", weights, v).reshape(n_heads, seq, head_dim)
     return out
@@ -216,11 +217,11 @@ class KVCache:
 
     @property
     def nbytes(self) -> int:
-        """Bytes in use: 2 (K and V) x layers x kv_heads x length x head_dim x 8 (float64)."""
+        """Bytes in use: 2 (K, V) x layers x kv_heads x length x head_dim x 8 bytes."""
         return 2 * sum(int(k[:, : self.length].nbytes) for k in self.keys)
 
     def store(self, layer: int, k: F64, v: F64) -> tuple[F64, F64]:
-        """Write new keys/values after the filled part; return everything so far (views)."""
+        """Write new keys/values after the filled part; return all so far (as views)."""
         end, capacity = self.length + k.shape[1], self.keys[layer].shape[1]
         if end > capacity:
             raise ValueError(f"KV cache full: {end} positions > capacity {capacity}")

@@ -99,7 +99,8 @@ def top_k_filter(logits: ArrayLike, k: int) -> FloatArray:
     z = np.asarray(logits, dtype=np.float64)
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    order = np.argsort(-z, kind="stable")  # descending; stable keeps lower ids first on ties
+    # descending; "stable" keeps the lower id first on ties
+    order = np.argsort(-z, kind="stable")
     out = np.full_like(z, -np.inf)
     keep = order[:k]
     out[keep] = z[keep]

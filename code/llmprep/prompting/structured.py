@@ -57,7 +57,11 @@ class OutputError(ValueError):
         self.feedback = feedback
 
 
-def extract_json(text: str, *, expect: Literal["object", "array", "any"] = "object") -> Any:
+def extract_json(
+    text: str,
+    *,
+    expect: Literal["object", "array", "any"] = "object",
+) -> Any:
     """The JSON value in a reply: a ```json fence, the whole text, or a {...} / [...] in prose.
 
     Models wrap JSON in fences and prose ("Sure! Here it is: ..."); accepting those is cheap
@@ -87,7 +91,8 @@ def extract_json(text: str, *, expect: Literal["object", "array", "any"] = "obje
         return json.loads(candidate)
     except json.JSONDecodeError as exc:
         error = exc
-    wanted: type | tuple[type, ...] = {"object": dict, "array": list}.get(expect, (dict, list))
+    kinds: dict[str, type] = {"object": dict, "array": list}
+    wanted: type | tuple[type, ...] = kinds.get(expect, (dict, list))
     decoder, fallback, first_error = json.JSONDecoder(), None, None
     start = _BRACKET.search(candidate)
     while start is not None:

@@ -120,7 +120,8 @@ class BM25:
             for term, (where, tfs) in counts.items()
         }
         n = len(docs)
-        self._idf = {term: self._raw_idf(len(where), n) for term, (where, _) in counts.items()}
+        df = {term: len(where) for term, (where, _) in counts.items()}
+        self._idf = {term: self._raw_idf(d, n) for term, d in df.items()}
         if self.variant == "okapi":
             self._floor_negative_idf()
         return self

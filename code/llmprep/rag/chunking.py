@@ -100,7 +100,8 @@ def recursive_chunks(
     _check_size(size)
     if not separators:
         raise ValueError("separators must not be empty")
-    return _chunks(doc, _recursive(doc.text, 0, len(doc.text), size, separators, length))
+    spans = _recursive(doc.text, 0, len(doc.text), size, separators, length)
+    return _chunks(doc, spans)
 
 
 def sentence_chunks(doc: Document, size: int, *, length: Length = len) -> list[Chunk]:
@@ -260,7 +261,12 @@ def _split_keep(text: str, start: int, end: int, sep: str) -> list[Span]:
 
 
 def _recursive(
-    text: str, start: int, end: int, size: int, separators: tuple[str, ...], length: Length
+    text: str,
+    start: int,
+    end: int,
+    size: int,
+    separators: tuple[str, ...],
+    length: Length,
 ) -> list[Span]:
     """The spans `recursive_chunks` makes of text[start:end]."""
     if start == end:
@@ -269,7 +275,8 @@ def _recursive(
         return [(start, end)]
     for i, sep in enumerate(separators):
         if sep == "":
-            return _pack(text, [(p, p + 1) for p in range(start, end)], size, length, ())
+            characters = [(p, p + 1) for p in range(start, end)]
+            return _pack(text, characters, size, length, ())
         if text.find(sep, start, end) != -1:
             pieces = _split_keep(text, start, end, sep)
             return _pack(text, pieces, size, length, separators[i + 1 :])
@@ -288,7 +295,10 @@ def _pack(
             if current:
                 out.append(current)
                 current = None
-            out += _recursive(text, start, end, size, finer, length) if finer else [(start, end)]
+            if finer:
+                out += _recursive(text, start, end, size, finer, length)
+            else:
+                out.append((start, end))
         elif current and length(text[current[0] : end]) <= size:
             current = (current[0], end)
         else:

@@ -62,7 +62,8 @@ def scores(query: Matrix, matrix: Matrix, metric: Metric) -> F64:
     q = np.asarray(query, dtype=np.float64).reshape(-1)
     m = _as_matrix(matrix, "matrix")
     if m.shape[1] != q.shape[0]:
-        raise ValueError(f"query has {q.shape[0]} dimensions but matrix rows have {m.shape[1]}")
+        got, want = q.shape[0], m.shape[1]
+        raise ValueError(f"query has {got} dimensions but matrix rows have {want}")
     if metric == "dot":
         return m @ q
     if metric == "cosine":
@@ -74,7 +75,12 @@ def scores(query: Matrix, matrix: Matrix, metric: Metric) -> F64:
     raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
 
 
-def top_k(query: Matrix, matrix: Matrix, k: int, metric: Metric = "cosine") -> list[int]:
+def top_k(
+    query: Matrix,
+    matrix: Matrix,
+    k: int,
+    metric: Metric = "cosine",
+) -> list[int]:
     """Indices of the k best rows for `query`, best first; ties go to the lower index, so the
     result is deterministic."""
     if k < 1:

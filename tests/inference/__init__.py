@@ -1,0 +1,1 @@
+"""Tests for llmprep.inference (the inference deep dive: quantization)."""

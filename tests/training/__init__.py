@@ -1,0 +1,1 @@
+"""Tests for llmprep.training (the training deep dive: LoRA, DPO)."""
