@@ -76,7 +76,11 @@ def spine() -> list[tuple[int, str]]:
                 yield depth, item["part"]
                 yield from walk(item.get("chapters") or [], depth + 1)
 
-    return list(walk(config()["book"]["chapters"], 0))
+    book = config()["book"]
+    appendices = book.get("appendices") or []
+    # Quarto lists the appendices under one "Appendices" heading, after the chapters.
+    tail = [(0, "Appendices"), *walk(appendices, 1)] if appendices else []
+    return list(walk(book["chapters"], 0)) + tail
 
 
 def figure_captions(out: Path) -> list[str]:
@@ -106,6 +110,16 @@ def without_number(title: str) -> str:
     return re.sub(r"^(?:[\d.]+\s+)+", "", title)
 
 
+def without_label(title: str) -> str:
+    """An appendix title without its letter: "B Title" becomes "Title" (one label only, so a
+    title that itself starts with "A" keeps it)."""
+    return re.sub(r"^[A-Z]{1,2}\s+", "", title, count=1)
+
+
+def appendix_titles() -> list[str]:
+    return [first_heading(path) for path in config()["book"].get("appendices") or []]
+
+
 def test_pdf_has_every_chapter_and_caption_as_text(book_pdf: Path, out: Path) -> None:
     text = squash(pdf.text(book_pdf))
     for title in chapter_titles():
@@ -127,11 +141,18 @@ def test_pdf_pages_fonts_and_glyphs(book_pdf: Path) -> None:
 def test_pdf_outline_lists_every_chapter_in_order(book_pdf: Path) -> None:
     # Chapters sit at depth 0 (outside a part) or 1 (inside one); a section deeper down may
     # share a chapter's title (the glossary has an area called "Prompt patterns").
-    entries = [without_number(t) if d <= 1 else None for d, t in pdf.outline(book_pdf)]
-    positions = [entries.index(title) for title in chapter_titles()]
+    outline = pdf.outline(book_pdf)
+    appendices = appendix_titles()
+    at = next((i for i, (d, t) in enumerate(outline) if (d, t) == (0, "Appendices")), None)
+    assert (at is not None) == bool(appendices)  # Quarto's one heading over the appendices
+    body, tail = (outline, []) if at is None else (outline[:at], outline[at + 1 :])
+    entries = [without_number(t) if d <= 1 else None for d, t in body]
+    chapters = [t for t in chapter_titles() if t not in appendices]
+    positions = [entries.index(title) for title in chapters]
     assert positions == sorted(positions)
+    assert [without_label(t) for d, t in tail if d == 1] == appendices
     parts = [e["part"] for e in config()["book"]["chapters"] if isinstance(e, dict)]
-    top = [t for depth, t in pdf.outline(book_pdf) if depth == 0]
+    top = [t for depth, t in body if depth == 0]
     assert [p for p in top if p in parts] == parts
 
 
@@ -176,7 +197,9 @@ def test_epub_nav_lists_parts_and_chapters_in_order(out: Path) -> None:
     book = out / "llm-interview-prep.epub"
     entries = epub.nav(book)
     expected = spine()
+    appendices = set(appendix_titles())
     listed = [(e.depth, without_number(e.text)) for e in entries]
+    listed = [(d, t if without_label(t) not in appendices else without_label(t)) for d, t in listed]
     assert [e for e in listed if e in expected] == expected
     assert [e for e in listed if e[0] == 0] == [e for e in expected if e[0] == 0]
     assert epub.broken_links(book, entries) == []
@@ -236,11 +259,12 @@ def anki_notes(apkg: Path) -> dict[str, list[str]]:
     return notes
 
 
-def test_flashcards_hold_one_note_per_question_and_term(out: Path) -> None:
+def test_flashcards_hold_one_note_per_question_term_and_drill(out: Path) -> None:
     questions = load_question_bank(DATA / "questions")
     terms = load_glossary(DATA / "glossary.yml")
+    drills = yaml.safe_load((DATA / "drills.yml").read_text(encoding="utf-8"))
     notes = anki_notes(out / "llm-interview-prep-flashcards.apkg")
-    assert len(notes) == len(questions) + len(terms)
+    assert len(notes) == len(questions) + len(terms) + len(drills)
     csv_rows = (out / "llm-interview-prep-flashcards.csv").read_text().count("\n")
     assert csv_rows >= len(notes) + 1
 
