@@ -120,6 +120,14 @@ def appendix_titles() -> list[str]:
     return [first_heading(path) for path in config()["book"].get("appendices") or []]
 
 
+def plain_title(title: str) -> str:
+    """A bookmark or nav title as _quarto.yml's files name it: chapter numbers and an
+    appendix's letter removed."""
+    bare = without_number(title)
+    lettered = without_label(bare)
+    return lettered if lettered in appendix_titles() else bare
+
+
 def test_pdf_has_every_chapter_and_caption_as_text(book_pdf: Path, out: Path) -> None:
     text = squash(pdf.text(book_pdf))
     for title in chapter_titles():
@@ -168,7 +176,7 @@ def test_pdf_title_page_names_the_book(book_pdf: Path) -> None:
 def test_pdf_parts_and_chapters_open_on_their_own_pages_in_order(book_pdf: Path) -> None:
     pages = pdf.pages(book_pdf)
     marks = {
-        (depth, without_number(title)): page for depth, title, page in pdf.outline_pages(book_pdf)
+        (depth, plain_title(title)): page for depth, title, page in pdf.outline_pages(book_pdf)
     }
     starts = []
     for depth, title in spine():
@@ -185,7 +193,7 @@ def test_pdf_captions_are_numbered_by_chapter_like_the_web_book(book_pdf: Path, 
     starts = [
         (page, match[1] if (match := re.match(r"(\d+) ", title)) else None)
         for depth, title, page in pdf.outline_pages(book_pdf)
-        if (depth, without_number(title)) in set(spine())
+        if (depth, plain_title(title)) in set(spine())
     ]
     assert pdf.numbering_problems(captions, starts) == []
     assert [c.label for c in captions] == web_caption_labels(out)
@@ -197,9 +205,7 @@ def test_epub_nav_lists_parts_and_chapters_in_order(out: Path) -> None:
     book = out / "llm-interview-prep.epub"
     entries = epub.nav(book)
     expected = spine()
-    appendices = set(appendix_titles())
-    listed = [(e.depth, without_number(e.text)) for e in entries]
-    listed = [(d, t if without_label(t) not in appendices else without_label(t)) for d, t in listed]
+    listed = [(e.depth, plain_title(e.text)) for e in entries]
     assert [e for e in listed if e in expected] == expected
     assert [e for e in listed if e[0] == 0] == [e for e in expected if e[0] == 0]
     assert epub.broken_links(book, entries) == []
