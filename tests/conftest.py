@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import settings
@@ -30,3 +34,19 @@ def real_book() -> BuildReport:
     report = build(ROOT, BuildOptions(quiet=True))
     assert report.output is not None
     return report
+
+
+@pytest.fixture(scope="module")
+def flashcards() -> Iterator[ModuleType]:
+    """``tools/flashcards.py`` (a script, not a package module), imported from its file; shared
+    by the real-book card tests and the drill-card tests."""
+    spec = importlib.util.spec_from_file_location("flashcards", ROOT / "tools" / "flashcards.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being created
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]

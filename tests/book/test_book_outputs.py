@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,21 +271,6 @@ def test_flashcards_hold_one_note_per_question_term_and_drill(out: Path) -> None
     assert len(notes) == len(questions) + len(terms) + len(drills)
     csv_rows = (out / "llm-interview-prep-flashcards.csv").read_text().count("\n")
     assert csv_rows >= len(notes) + 1
-
-
-@pytest.fixture(scope="module")
-def flashcards() -> Iterator[ModuleType]:
-    """``tools/flashcards.py`` (a script, not a package module), imported from its file."""
-    spec = importlib.util.spec_from_file_location("flashcards", ROOT / "tools" / "flashcards.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 # genanki.guid_for("what-is-a-token"). Anki matches notes by GUID when a newer deck is imported;

@@ -24,7 +24,6 @@ import textwrap
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -385,21 +384,6 @@ def test_every_grader_test_fails_against_the_untouched_starter(tmp_path: Path) -
 
 # ---------------------------------------------------------------------------------------------
 # flashcards: one card per drill
-
-
-@pytest.fixture(scope="module")
-def flashcards() -> Iterator[ModuleType]:
-    """``tools/flashcards.py`` (a script, not a package module), imported from its file."""
-    spec = importlib.util.spec_from_file_location("flashcards", ROOT / "tools" / "flashcards.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def _anki_notes(apkg: Path) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from llmprep.core.llm import StreamEvent
 from llmprep.core.messages import (
-    DEFAULT_SETTINGS,
-    Completion,
-    GenerationSettings,
     Message,
-    ToolSpec,
 )
 from llmprep.core.scripted import Fault, ScriptedLLM
 from llmprep.production.evals import (
@@ -35,6 +30,7 @@ from llmprep.production.evals import (
     sample_size_two_proportions,
     wilson_interval,
 )
+from tests.support.llms import InFlight
 
 # -- Wilson ---------------------------------------------------------------------
 
@@ -260,38 +256,6 @@ ANSWERS = {"France": "Paris", "Germany": "Berlin", "2 + 2": "4", "6 * 7": "41", 
 def answer(messages: Sequence[Message]) -> str:
     question = messages[-1].content
     return next(v for k, v in ANSWERS.items() if k in question)
-
-
-class InFlight:
-    """Wraps an LLM and records the largest number of calls running at the same moment."""
-
-    def __init__(self, llm: ScriptedLLM) -> None:
-        self.llm, self.now, self.peak = llm, 0, 0
-
-    async def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        settings: GenerationSettings = DEFAULT_SETTINGS,
-        tools: Sequence[ToolSpec] = (),
-    ) -> Completion:
-        self.now += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            for _ in range(3):  # yield to the loop, so other calls can start meanwhile
-                await asyncio.sleep(0)
-            return await self.llm.complete(messages, settings=settings, tools=tools)
-        finally:
-            self.now -= 1
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        settings: GenerationSettings = DEFAULT_SETTINGS,
-        tools: Sequence[ToolSpec] = (),
-    ) -> AsyncIterator[StreamEvent]:
-        return self.llm.stream(messages, settings=settings, tools=tools)
 
 
 def test_run_eval_scores_slices_and_lists_failures() -> None:

@@ -5,17 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
-from llmprep.core.llm import StreamEvent
 from llmprep.core.messages import (
-    DEFAULT_SETTINGS,
-    Completion,
-    GenerationSettings,
     Message,
-    ToolSpec,
 )
 from llmprep.core.scripted import Rule, ScriptedLLM
 from llmprep.production.clock import run_virtual
@@ -29,6 +24,7 @@ from llmprep.production.judging import (
 )
 from llmprep.prompting.judge import Winner, position_bias
 from llmprep.prompting.structured import StructuredOutputError
+from tests.support.llms import InFlight
 
 RUBRIC = Rubric(
     (
@@ -197,38 +193,6 @@ def run_pairs(rule: Rule) -> list[Winner]:
     judgements = asyncio.run(compare_all(llm, [(QUESTION, a, b) for a, b in PAIRS]))
     assert len(llm.calls) == 2 * len(PAIRS)  # every pair asked in both orders
     return [j.winner for j in judgements]
-
-
-class InFlight:
-    """Counts how many calls to the wrapped LLM are running at once."""
-
-    def __init__(self, llm: ScriptedLLM) -> None:
-        self.llm = llm
-        self.running = 0
-        self.peak = 0
-
-    async def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        settings: GenerationSettings = DEFAULT_SETTINGS,
-        tools: Sequence[ToolSpec] = (),
-    ) -> Completion:
-        self.running += 1
-        self.peak = max(self.peak, self.running)
-        try:
-            return await self.llm.complete(messages, settings=settings, tools=tools)
-        finally:
-            self.running -= 1
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        settings: GenerationSettings = DEFAULT_SETTINGS,
-        tools: Sequence[ToolSpec] = (),
-    ) -> AsyncIterator[StreamEvent]:
-        return self.llm.stream(messages, settings=settings, tools=tools)
 
 
 def test_compare_all_keeps_to_its_concurrency_limit() -> None:
