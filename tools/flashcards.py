@@ -100,7 +100,7 @@ def drill_card(entry: dict[str, object]) -> Card:
         fields[field] = value.strip()
     name = fields["name"]
     back = (
-        f"{fields['key_idea']}\n\nPractise it: the drill page appendices/drills/{name}.html in"
+        f"{fields['key_idea']}\n\nPractice it: the drill page appendices/drills/{name}.html in"
         f" the web book; grade your code with `make drill NAME={name}`."
     )
     return Card(f"drill:{name}", "drill", fields["prompt"], back, ("drill", fields["topic"]),

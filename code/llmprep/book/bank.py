@@ -22,9 +22,21 @@ from typing import Any, Literal, get_args
 import yaml
 
 Topic = Literal[
-    "foundations", "prompting", "rag", "agents", "production", "system-design", "behavioral"
+    "foundations",
+    "prompting",
+    "rag",
+    "agents",
+    "production",
+    "system-design",
+    "behavioral",
+    "training",
+    "inference",
+    "reasoning",
 ]
 Level = Literal["core", "senior", "staff"]
+FILE_TOPICS: dict[str, tuple[str, ...]] = {"interview": ("system-design", "behavioral")}
+"""Topic files that hold more than one topic: the interview topic's file holds the
+system-design and behavioral questions. Every other ``<topic>.yml`` holds its own topic."""
 TOPICS: tuple[str, ...] = get_args(Topic)
 LEVELS: tuple[str, ...] = get_args(Level)
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -26,18 +26,30 @@ signal-to-quantization-noise ratio in dB.
 x W^T is an integer matrix product (accumulated in int32, as INT8 tensor cores do) followed by
 one multiply by the outer product of the two scale vectors.
 
-Leaves out: group-wise scales (a scale per block of, say, 128 inputs, as GPTQ/AWQ INT4 and
-GGUF use), asymmetric zero-points, calibration and error-correcting methods (GPTQ, AWQ,
-SmoothQuant), LLM.int8()'s mixed-precision outlier columns, FP8 formats, and packing two INT4
-values per byte. The measured effect on the MiniLM weights is for the inference deep dive.
+*Group-wise* scales (`quantize_groups`) split every row of a weight (out, in) into groups of
+`group_size` consecutive inputs, each with its own scale: what GPTQ and AWQ INT4 checkpoints
+and llama.cpp's k-quants store. Smaller groups track the local range better and cost more
+scale bits per weight (`effective_bits`). *Asymmetric* min-max quantization
+(`quantize_minmax`) adds an integer zero point so that the grid covers [min, max] instead of
+[-max|x|, max|x|]: one more level of resolution for a lopsided range, such as a tensor that
+is all positive after a GELU. `smoothing_factors` is SmoothQuant's per-input-channel scale,
+which moves activation outliers into the weights before W8A8 quantization.
+
+Leaves out: calibration-based and error-correcting methods themselves (GPTQ's Hessian
+updates, AWQ's scale search), LLM.int8()'s mixed-precision outlier columns, FP8 and FP4
+rounding (the chapter does those), and packing two INT4 values per byte: every integer here
+sits in an int8 or uint8 array.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from llmprep.foundations.params import group_scale_bits
 
 type F64 = NDArray[np.float64]
 type I8 = NDArray[np.int8]
@@ -141,8 +153,267 @@ def int8_matmul(x_q: I8, x_scale: F64, w_q: I8, w_scale: F64) -> F64:
     """
     if x_q.dtype != np.int8 or w_q.dtype != np.int8:
         raise TypeError(f"int8_matmul takes int8, not {x_q.dtype} and {w_q.dtype}")
-    # Accumulate in int32, as INT8 hardware does: the sums overflow int16 quickly.
-    acc = x_q.astype(np.int32) @ w_q.astype(np.int32).T
+    # INT8 hardware accumulates in int32 (the sums overflow int16 quickly). The sums are
+    # integers of magnitude <= 127^2 x in, which float64 holds exactly for any in below
+    # 5e11, and BLAS multiplies floats far faster than numpy multiplies integers: the
+    # same result as an int32 accumulator (which overflows only past in = 133,000).
+    acc = x_q.astype(np.float64) @ w_q.astype(np.float64).T
     scales = x_scale.reshape(-1, 1) * w_scale.reshape(1, -1)  # (n, out)
-    out: F64 = acc.astype(np.float64) * scales
+    out: F64 = acc * scales
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# Group-wise scales, asymmetric zero points, effective bits
+
+
+type U8 = NDArray[np.uint8]
+type Granularity = Literal["tensor", "channel", "group"]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupQuantized:
+    """A weight (out, in) stored as integers in groups along the input dimension.
+
+    q has shape (out, in // group_size, group_size); scale (and zero, if asymmetric) has
+    shape (out, in // group_size, 1): one per group. Symmetric groups keep q in int8 in
+    [-qmax, qmax] and zero is None; asymmetric groups keep q in uint8 in [0, 2^bits - 1].
+    """
+
+    q: NDArray[np.int8] | NDArray[np.uint8]
+    scale: F64
+    zero: NDArray[np.int64] | None
+    bits: int
+    shape: tuple[int, int]
+
+    @property
+    def group_size(self) -> int:
+        return int(self.q.shape[-1])
+
+    def dequantize(self) -> F64:
+        """Back to floats, in the original (out, in) shape."""
+        q = self.q.astype(np.float64)
+        if self.zero is not None:
+            q = q - self.zero
+        out: F64 = (q * self.scale).reshape(self.shape)
+        return out
+
+
+def _as_matrix(w: ArrayLike) -> F64:
+    a = np.asarray(w, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError(f"expected a 2-D weight (out, in), got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("cannot quantize a tensor that holds inf or nan")
+    return a
+
+
+def quantize_groups(
+    w: ArrayLike, *, group_size: int | None, bits: int = 4, symmetric: bool = True
+) -> GroupQuantized:
+    """Quantize each group of `group_size` consecutive inputs of each row with its own scale.
+
+    w is (out, in), as PyTorch stores a Linear weight. group_size=None means one group per
+    row (per output channel). group_size must divide `in`. Symmetric groups use absmax;
+    asymmetric ones use min-max with a zero point (`quantize_minmax`). Every element ends
+    within half a step of its group's grid: |w - w'| <= scale / 2.
+
+    Example: quantize_groups([[1.0, 0.5, 4.0, -2.0]], group_size=2, bits=4).scale
+             -> [[[1/7], [4/7]]]   (two groups, each with its own absmax)
+    """
+    a = _as_matrix(w)
+    out_features, in_features = a.shape
+    g = in_features if group_size is None else group_size
+    if g < 1 or in_features % g != 0:
+        raise ValueError(f"group_size {group_size} must be >= 1 and divide {in_features}")
+    groups = a.reshape(out_features, in_features // g, g)
+    if symmetric:
+        # one scale per group: flatten the groups to rows and take each row's absmax
+        scale = absmax_scale(groups.reshape(-1, g), axis=0, bits=bits).reshape(
+            out_features, in_features // g, 1
+        )
+        ratio = np.divide(groups, scale, out=np.zeros_like(groups), where=scale > 0)
+        top = qmax(bits)
+        q = np.clip(np.round(ratio), -top, top).astype(np.int8)
+        return GroupQuantized(q, scale, None, bits, (out_features, in_features))
+    uq, uscale, zero = quantize_minmax(groups.reshape(-1, g), axis=0, bits=bits)
+    shape3 = (out_features, in_features // g, 1)
+    return GroupQuantized(
+        uq.reshape(groups.shape),
+        uscale.reshape(shape3),
+        zero.reshape(shape3),
+        bits,
+        (out_features, in_features),
+    )
+
+
+def quantize_minmax(
+    x: ArrayLike, *, axis: int | None = None, bits: int = 8
+) -> tuple[U8, F64, NDArray[np.int64]]:
+    """Asymmetric (affine) quantization: x ~= (q - zero) * scale, q in 0 .. 2^bits - 1.
+
+    The range [min, max] is first widened to include 0, so that 0 is exactly representable
+    (padding and ReLU zeros stay exact), then split into 2^bits - 1 steps:
+
+        scale = (max - min) / (2^bits - 1)      zero = round(-min / scale)
+        q     = clip(round(x / scale) + zero, 0, 2^bits - 1)
+
+    For an all-positive tensor this uses every level, where absmax would waste the negative
+    half. Error is at most scale / 2 per element. axis as in `absmax_scale`.
+
+    Example: quantize_minmax([0.0, 1.0, 3.0], bits=2) -> (q [0, 1, 3], scale [1.0], zero [0])
+    """
+    if not 2 <= bits <= 8:
+        raise ValueError(f"bits must be in 2..8 (stored in uint8), got {bits}")
+    a = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("cannot quantize a tensor that holds inf or nan")
+    if axis is None:
+        reduce: tuple[int, ...] = tuple(range(a.ndim))
+    else:
+        if not -a.ndim <= axis < a.ndim:
+            raise ValueError(f"axis {axis} is out of range for shape {a.shape}")
+        reduce = tuple(i for i in range(a.ndim) if i != axis % a.ndim)
+    levels = 2**bits - 1
+    lo = np.minimum(np.min(a, axis=reduce, keepdims=True, initial=0.0), 0.0)
+    hi = np.maximum(np.max(a, axis=reduce, keepdims=True, initial=0.0), 0.0)
+    scale: F64 = (hi - lo) / levels
+    safe = np.where(scale > 0, scale, 1.0)
+    zero = np.where(scale > 0, np.round(-lo / safe), 0).astype(np.int64)
+    ratio = np.divide(a, scale, out=np.zeros_like(a), where=scale > 0)
+    q: U8 = np.clip(np.round(ratio) + zero, 0, levels).astype(np.uint8)
+    return q, scale, zero
+
+
+def dequantize_minmax(q: ArrayLike, scale: ArrayLike, zero: ArrayLike) -> F64:
+    """Back to floats: (q - zero) * scale."""
+    out: F64 = (np.asarray(q, dtype=np.float64) - np.asarray(zero)) * np.asarray(
+        scale, dtype=np.float64
+    )
+    return out
+
+
+def effective_bits(
+    bits: float,
+    *,
+    group_size: int | None,
+    in_features: int | None = None,
+    scale_bits: float = 16,
+    zero_point_bits: float = 0,
+) -> float:
+    """Storage per weight including its share of the scales (and zero points).
+
+    group_size=None with in_features=n is per-channel (one scale per row of n weights);
+    both None is per-tensor (the one scale is negligible: counted as 0).
+
+    Example: effective_bits(4, group_size=128) -> 4.125; effective_bits(4, group_size=32,
+             scale_bits=8) -> 4.25 (MXFP4's layout); effective_bits(8, group_size=None) -> 8.0
+    """
+    if group_size is None and in_features is None:
+        return float(bits)
+    size = group_size if group_size is not None else in_features
+    assert size is not None
+    return float(bits) + group_scale_bits(size, scale_bits, zero_point_bits)
+
+
+@dataclass(frozen=True, slots=True)
+class QuantScheme:
+    """A weight-quantization recipe: bits, where the scales live, symmetric or not."""
+
+    name: str
+    bits: int
+    granularity: Granularity
+    group_size: int | None = None  # only for granularity "group"
+    symmetric: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.granularity == "group") != (self.group_size is not None):
+            raise ValueError(f"{self.name}: group_size {self.group_size} needs granularity 'group'")
+        qmax(self.bits)  # validates bits
+
+    def bits_per_weight(self, in_features: int, scale_bits: float = 16) -> float:
+        """Effective bits per weight of a (out, in_features) matrix under this scheme."""
+        zero_bits = 0.0 if self.symmetric else float(self.bits)
+        if self.granularity == "tensor":
+            return float(self.bits)
+        group = self.group_size if self.granularity == "group" else in_features
+        return effective_bits(
+            self.bits, group_size=group, scale_bits=scale_bits, zero_point_bits=zero_bits
+        )
+
+
+def fake_quantize(w: ArrayLike, scheme: QuantScheme) -> F64:
+    """Quantize a weight (out, in) under `scheme` and dequantize it again ("fake quant").
+
+    What a weight-only kernel effectively multiplies with, so running a model with these
+    weights in float measures exactly the error the integers introduce.
+    """
+    a = _as_matrix(w)
+    if scheme.granularity == "tensor":
+        if scheme.symmetric:
+            return dequantize(*quantize_absmax(a, bits=scheme.bits))
+        return dequantize_minmax(*quantize_minmax(a, bits=scheme.bits))
+    group = None if scheme.granularity == "channel" else scheme.group_size
+    return quantize_groups(
+        a, group_size=group, bits=scheme.bits, symmetric=scheme.symmetric
+    ).dequantize()
+
+
+# ------------------------------------------------------------------------------------------
+# Activations: per-token INT8 and SmoothQuant's smoothing
+
+
+def smoothing_factors(
+    act_absmax: ArrayLike, weight_absmax: ArrayLike, *, alpha: float = 0.5
+) -> F64:
+    """SmoothQuant's per-input-channel factors s_j = max|X_j|^alpha / max|W_j|^(1 - alpha).
+
+    Dividing activation channel j by s_j and multiplying the weight's input row j by s_j
+    leaves X W unchanged (X diag(s)^-1 diag(s) W) but moves the outlier channels' range from
+    the activations, which are hard to quantize, into the weights, which are easy
+    (Xiao et al. 2023, arXiv:2211.10438). alpha = 0 leaves X alone; alpha = 1 flattens X
+    entirely and puts all of its range into W. Channels that are zero on either side get 1.
+
+    Example: smoothing_factors([16.0, 1.0], [1.0, 1.0], alpha=0.5) -> [4.0, 1.0]
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    x = np.asarray(act_absmax, dtype=np.float64)
+    w = np.asarray(weight_absmax, dtype=np.float64)
+    if x.shape != w.shape:
+        raise ValueError(f"one max per input channel on each side: {x.shape} != {w.shape}")
+    ok = (x > 0) & (w > 0)
+    s = np.ones_like(x)
+    s[ok] = x[ok] ** alpha / w[ok] ** (1.0 - alpha)
+    return s
+
+
+def w8a8_output_error(
+    x: ArrayLike,
+    w: ArrayLike,
+    *,
+    act: Literal["tensor", "token"] = "tensor",
+    smoothing: ArrayLike | None = None,
+) -> float:
+    """Relative error ||Y - Y'|| / ||Y|| of Y = x @ w when both run in INT8.
+
+    x is (tokens, in), w is (in, out) (the `x @ w` layout of `foundations.minilm`).
+    Weights are quantized per output channel; activations per tensor (one static scale,
+    the cheap kernel) or per token. `smoothing` (one factor per input channel) is applied
+    first as x / s and s * w, as SmoothQuant does offline.
+    """
+    xa = np.asarray(x, dtype=np.float64)
+    wa = np.asarray(w, dtype=np.float64)
+    if xa.ndim != 2 or wa.ndim != 2 or xa.shape[1] != wa.shape[0]:
+        raise ValueError(f"need x (tokens, in) and w (in, out), got {xa.shape} and {wa.shape}")
+    exact = xa @ wa
+    if smoothing is not None:
+        s = np.asarray(smoothing, dtype=np.float64)
+        xa, wa = xa / s, wa * s[:, None]
+    x_q, x_s = quantize_absmax(xa, axis=0 if act == "token" else None)
+    if act == "tensor":
+        x_s = np.full((xa.shape[0], 1), float(x_s.reshape(-1)[0]))
+    w_q, w_s = quantize_absmax(wa.T, axis=0)  # (out, in), one scale per output channel
+    got = int8_matmul(x_q, x_s, w_q, w_s)
+    denom = float(np.linalg.norm(exact))
+    return 0.0 if denom == 0 else float(np.linalg.norm(exact - got) / denom)

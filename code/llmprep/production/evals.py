@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 from llmprep.core.errors import LLMError
 from llmprep.core.llm import LLM
 from llmprep.core.messages import GenerationSettings, Message
+from llmprep.prompting.passk import pass_at_k as pass_at_k  # re-exported
 
 # -----------------------------------------------------------------------------
 # golden sets
@@ -276,25 +277,6 @@ def sample_size_two_proportions(
     root = z_alpha * math.sqrt(2 * p_bar * (1 - p_bar))
     root += z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     return math.ceil(root**2 / (p1 - p2) ** 2)
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n samples of which c passed (Chen et al., 2021, "Codex" paper).
-
-    pass@k = 1 - C(n-c, k) / C(n, k): one minus the chance that k samples drawn from the n
-    without replacement are all failures. Drawing more samples (n > k) than you report
-    lowers the variance; 1 - (1 - c/n)^k looks similar but is biased. The product form
-    below is the numerically stable one from the paper: no huge binomials.
-
-    Example: pass_at_k(n=10, c=3, k=1) -> 0.3; pass_at_k(10, 3, 5) -> 1 - 21/252 = 0.917
-    """
-    if n < 1 or not 0 <= c <= n or not 1 <= k <= n:
-        raise ValueError(f"need n >= 1, 0 <= c <= n and 1 <= k <= n; got n={n}, c={c}, k={k}")
-    if n - c < k:
-        return 1.0  # fewer than k failures: every k-subset holds a pass
-    # C(n-c, k) / C(n, k) = prod over i in (n-c, n] of (1 - k / i)
-    failures_only = np.prod(1.0 - k / np.arange(n - c + 1, n + 1))
-    return 1.0 - float(failures_only)
 
 
 # -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ tiny character LM:
 - `partial_json`: an incremental parser for streamed JSON that never shows what it will undo.
 - `classify`: classification that abstains below a confidence threshold; risk-coverage curves.
 - `selfconsistency`: majority vote over sampled answers.
+- `passk`: the unbiased pass@k estimator (at least one of k samples passes).
 - `techniques`: zero-shot, few-shot, chain-of-thought and self-consistency, with their cost.
 - `summarize`: map-reduce summarization over token-bounded chunks.
 - `judge`: pairwise LLM-as-a-judge with position swap, and a position-bias summary.

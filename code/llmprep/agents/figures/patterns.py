@@ -33,6 +33,7 @@ from llmprep.agents.registry import ToolRegistry
 from llmprep.agents.tools import AnyTool
 from llmprep.book.plotting import PALETTE
 from llmprep.core.pricing import price_of
+from llmprep.prompting.passk import pass_at_k as pass_at_k  # re-exported
 
 QUESTION = "What is few-shot prompting?"
 MAX_CALLS = 20  # more tool calls than any run in the sweep can make
@@ -155,16 +156,6 @@ def pass_hat_k(n: int, c: int, k: int) -> float:
     """
     _check(n, c, k)
     return comb(c, k) / comb(n, k)
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """The HumanEval pass@k for one task: the chance at least one of k drawn trials
-    succeeds, 1 - C(n - c, k) / C(n, k).
-
-    Example: pass_at_k(4, 2, 2) == 5 / 6
-    """
-    _check(n, c, k)
-    return 1 - comb(n - c, k) / comb(n, k)
 
 
 def _check(n: int, c: int, k: int) -> None:
