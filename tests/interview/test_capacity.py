@@ -5,6 +5,7 @@ the replica floor, memory deciding the replica size, autoscaling never above pea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from llmprep.foundations.hardware import H100_SXM
 from llmprep.foundations.model_shapes import LLAMA_3_1_70B, QWEN3_8B
 from llmprep.interview import capacity as c
+from llmprep.production.cost import CACHE_PRICES
 
 SUPPORT = c.Traffic(100_000, 4)  # 400,000 requests a day
 TURN = c.TokenProfile(3_000, 300)
@@ -94,7 +96,8 @@ def test_a_prefix_below_the_providers_minimum_is_not_cached() -> None:
     assert c.cache_status(TURN, "gpt-5-mini") == "not assumed"
     assert c.cache_status(turn, "gemini-3.5-flash") == "no cache price"
     # With no minimum on file the discount applies at any length.
-    assert c.api_cost_per_request(post, "gpt-5-mini", min_prefix={}) < Decimal("0.00019")
+    no_minimum = {m: replace(p, min_prefix_tokens=0) for m, p in CACHE_PRICES.items()}
+    assert c.api_cost_per_request(post, "gpt-5-mini", cache_prices=no_minimum) < Decimal("0.00019")
 
 
 def test_the_table_says_why_a_model_pays_full_input_price() -> None:

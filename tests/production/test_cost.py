@@ -159,6 +159,30 @@ def test_prompt_cache_cost_uses_the_verified_multipliers() -> None:
         prompt_cache_cost("claude-haiku-4-5", uncached_input_tokens=1, write_ttl="30m")  # type: ignore[arg-type]
 
 
+def test_a_prefix_below_the_providers_minimum_cannot_be_billed_as_cached() -> None:
+    # claude-haiku-4-5 caches 4,096 tokens or more; gpt-5-mini 1,024 or more.
+    with pytest.raises(ValueError, match=r"at least 4,096 tokens; a 4,095-token prefix"):
+        prompt_cache_cost("claude-haiku-4-5", uncached_input_tokens=0, cache_read_tokens=4_095)
+    # a first write caches only what it writes: 96 tokens are too few
+    with pytest.raises(ValueError, match="a 96-token prefix"):
+        prompt_cache_cost("claude-haiku-4-5", uncached_input_tokens=4_000, cache_write_tokens=96)
+    # a 4,000-token read means a 4,000-token prefix was cached, which cannot happen
+    with pytest.raises(ValueError, match="a 4,000-token prefix"):
+        prompt_cache_cost(
+            "claude-haiku-4-5", uncached_input_tokens=0, cache_read_tokens=4_000,
+            cache_write_tokens=96,
+        )  # fmt: skip
+    extended = prompt_cache_cost(
+        "claude-haiku-4-5", uncached_input_tokens=0, cache_read_tokens=4_096,
+        cache_write_tokens=96,
+    )  # fmt: skip
+    # extending a cached 4,096-token prefix by 96 tokens: the new entry holds 4,192
+    assert extended == Decimal("0.0005296")  # (4,096 x 0.1 + 96 x 1.25) / 1e6
+    with pytest.raises(ValueError, match="1,024"):
+        prompt_cache_cost("gpt-5-mini", uncached_input_tokens=10, cache_read_tokens=1_023)
+    assert prompt_cache_cost("gpt-5-mini", uncached_input_tokens=1_023) == Decimal("0.00025575")
+
+
 def test_every_cache_price_is_dated_sourced_and_for_a_priced_model() -> None:
     for model, cache in CACHE_PRICES.items():
         assert model in PRICES

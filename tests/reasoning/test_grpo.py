@@ -80,3 +80,25 @@ def test_training_is_deterministic_and_checks_input() -> None:
         grpo.train(task, advantages=group_advantages, group=1)
     with pytest.raises(ValueError, match="got 0"):
         grpo.make_task(problems=0)
+
+
+def test_a_term_is_clipped_only_past_the_bound_its_advantage_pushes_toward() -> None:
+    ratio = np.array([1.3, 1.3, 0.7, 0.7, 1.3, 0.7])
+    adv = np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0])
+    clipped = grpo._clipped(ratio, adv, 0.2, 0.28)
+    assert clipped.tolist() == [True, False, False, True, False, False]
+    # a higher upper bound lets the positive-advantage term at 1.3 keep its gradient
+    assert not grpo._clipped(ratio, adv, 0.2, 0.35)[0]
+
+
+def test_history_records_how_often_the_clip_binds() -> None:
+    task = grpo.make_task()
+    slow = grpo.train(task, advantages=group_advantages, steps=40)
+    fast = grpo.train(task, advantages=group_advantages, steps=40, lr=1.0)
+    assert slow.clipped.shape == (40,)
+    # at the default learning rate no update moves a ratio past 0.8 or 1.2 ...
+    assert slow.clipped.max() == 0.0
+    # ... and ten times faster some do, so the bounds matter only then
+    assert fast.clipped.max() > 0.0
+    wide = grpo.train(task, advantages=group_advantages, steps=40, lr=1.0, eps_high=10.0)
+    assert wide.clipped.sum() < fast.clipped.sum()

@@ -40,7 +40,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Literal
 
 from llmprep.core.pricing import PRICES, ModelPrice, price_of
@@ -59,17 +58,6 @@ from llmprep.rag.index_math import Encoding, flat_footprint, hnsw_footprint
 
 SECONDS_PER_DAY = 86_400
 DAYS_PER_MONTH = 30  # the convention for a monthly bill in an interview
-
-# The shortest prefix a provider caches, in tokens: below it nothing is cached, no error is
-# raised, and the whole input is billed at the base price. Read 2026-12-02: OpenAI caches
-# prompts of 1,024 tokens or longer (developers.openai.com/docs/guides/prompt-caching);
-# Anthropic's minimum is 4,096 tokens for Claude Haiku 4.5 and Claude Opus 4.5
-# (platform.claude.com/docs/en/build-with-claude/prompt-caching). A model missing here is
-# treated as having no minimum.
-MIN_CACHED_PREFIX_TOKENS: Mapping[str, int] = MappingProxyType(
-    {"gpt-5-mini": 1_024, "gpt-5.6-terra": 1_024, "claude-haiku-4-5": 4_096,
-     "claude-opus-4-5": 4_096}
-)  # fmt: skip
 
 
 def _number(name: str, value: object, *, low: float = 0.0) -> float:
@@ -186,10 +174,10 @@ def cache_status(
     tokens: TokenProfile,
     model: str,
     cache_prices: Mapping[str, CachePricing] = CACHE_PRICES,
-    min_prefix: Mapping[str, int] = MIN_CACHED_PREFIX_TOKENS,
 ) -> CacheStatus:
     """Whether the profile's cached share is billed as cache reads on `model`: only if the
-    provider has verified cache prices and the cached prefix reaches its minimum length.
+    provider has verified cache prices and the cached prefix reaches its minimum length
+    (`CachePricing.min_prefix_tokens`).
 
     Example: 480 cached tokens on gpt-5-mini (minimum 1,024) -> 'below cache minimum'
     """
@@ -198,7 +186,7 @@ def cache_status(
         return "not assumed"
     if model not in cache_prices:
         return "no cache price"
-    if cached < min_prefix.get(model, 0):
+    if cached < cache_prices[model].min_prefix_tokens:
         return "below cache minimum"
     return "cached"
 
@@ -208,12 +196,11 @@ def api_cost_per_request(
     model: str,
     prices: Mapping[str, ModelPrice] = PRICES,
     cache_prices: Mapping[str, CachePricing] = CACHE_PRICES,
-    min_prefix: Mapping[str, int] = MIN_CACHED_PREFIX_TOKENS,
 ) -> Decimal:
     """Exact USD of one user request on `model`: every call's uncached input, cache
     reads and output. The cached share pays full price on a model with no verified cache
     prices or when the prefix is shorter than the provider caches (`cache_status`)."""
-    if cache_status(tokens, model, cache_prices, min_prefix) == "cached":
+    if cache_status(tokens, model, cache_prices) == "cached":
         cached = tokens.cached_tokens
         call = prompt_cache_cost(
             model,
@@ -234,14 +221,13 @@ def api_cost_per_day(
     model: str,
     prices: Mapping[str, ModelPrice] = PRICES,
     cache_prices: Mapping[str, CachePricing] = CACHE_PRICES,
-    min_prefix: Mapping[str, int] = MIN_CACHED_PREFIX_TOKENS,
 ) -> Decimal:
     """USD per day: requests per day x the exact cost of one request.
 
     Example: 400,000 requests of 3,000 in / 300 out on gpt-5-mini ($0.25 / $2.00 per MTok):
     400,000 x $0.00135 = $540 a day.
     """
-    per_request = api_cost_per_request(tokens, model, prices, cache_prices, min_prefix)
+    per_request = api_cost_per_request(tokens, model, prices, cache_prices)
     return per_request * Decimal(traffic.requests_per_day)
 
 

@@ -90,10 +90,16 @@ class CachePricing:
     write_1h: Decimal | None  # writing with a one-hour lifetime, where offered
     source: str
     as_of: date
+    min_prefix_tokens: int = 0  # shorter prefixes are not cached at all, and pay full price
 
 
 _OPENAI_MODELS = "https://developers.openai.com/api/docs/models/"
 _ANTHROPIC = "https://platform.claude.com/docs/en/about-claude/pricing"
+# Minimum cacheable prefixes, read 2026-12-02: OpenAI caches prompts of 1,024 tokens or longer
+# (developers.openai.com/docs/guides/prompt-caching); Anthropic's minimum is 4,096 tokens for
+# Claude Haiku 4.5 and Claude Opus 4.5 (platform.claude.com/docs/en/build-with-claude/
+# prompt-caching). Below it nothing is cached and no error is raised by the provider.
+_OPENAI_MIN, _CLAUDE_4_5_MIN = 1_024, 4_096
 
 CACHE_PRICES: Mapping[str, CachePricing] = MappingProxyType(
     {
@@ -106,6 +112,7 @@ CACHE_PRICES: Mapping[str, CachePricing] = MappingProxyType(
                 None,
                 _OPENAI_MODELS + "gpt-5-mini",
                 _READ,
+                _OPENAI_MIN,
             ),
             CachePricing(
                 "gpt-5.6-terra",
@@ -114,12 +121,19 @@ CACHE_PRICES: Mapping[str, CachePricing] = MappingProxyType(
                 None,
                 _OPENAI_MODELS + "gpt-5.6-terra",
                 _READ,
+                _OPENAI_MIN,
             ),
-            CachePricing(
-                "claude-opus-4-5", Decimal("0.1"), Decimal("1.25"), Decimal("2"), _ANTHROPIC, _READ
-            ),
-            CachePricing(
-                "claude-haiku-4-5", Decimal("0.1"), Decimal("1.25"), Decimal("2"), _ANTHROPIC, _READ
+            *(
+                CachePricing(
+                    model,
+                    Decimal("0.1"),
+                    Decimal("1.25"),
+                    Decimal("2"),
+                    _ANTHROPIC,
+                    _READ,
+                    _CLAUDE_4_5_MIN,
+                )
+                for model in ("claude-opus-4-5", "claude-haiku-4-5")
             ),
         )
     }
@@ -170,15 +184,28 @@ def prompt_cache_cost(
     the cache, tokens written to it. (Anthropic reports them that way; OpenAI's
     `prompt_tokens` includes the cached ones, so subtract `cached_tokens` first.)
 
+    A cache read shorter than the provider's minimum, or a write whose whole prefix (read
+    plus written tokens) is shorter than it, is an error: the provider would never have
+    cached that prefix, so the request cannot be billed that way.
+
     Example: a 10,000-token prefix read from cache plus 500 fresh tokens on claude-haiku-4-5
     costs (500 * 1 + 10,000 * 0.1) / 1e6 = $0.0015 of input instead of $0.0105.
     """
     price, cache = price_of(model, prices), cache_pricing(model, cache_prices)
     write = _write_multiplier(model, cache, write_ttl)
+    read_n = _tokens("cache_read_tokens", cache_read_tokens)
+    write_n = _tokens("cache_write_tokens", cache_write_tokens)
+    # a read needs a cached prefix of its own length; a write caches read + written tokens
+    for prefix in (read_n, read_n + write_n if write_n else 0):
+        if 0 < prefix < cache.min_prefix_tokens:
+            raise ValueError(
+                f"{model!r} caches prefixes of at least {cache.min_prefix_tokens:,} tokens; a "
+                f"{prefix:,}-token prefix is billed at the base input price"
+            )
     base = (
         _tokens("uncached_input_tokens", uncached_input_tokens)
-        + _tokens("cache_read_tokens", cache_read_tokens) * cache.read
-        + _tokens("cache_write_tokens", cache_write_tokens) * write
+        + read_n * cache.read
+        + write_n * write
     )
     output = _tokens("output_tokens", output_tokens)
     return (base * price.input_per_mtok + output * price.output_per_mtok) / MILLION

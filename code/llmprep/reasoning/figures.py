@@ -15,7 +15,7 @@ Leaves out: error bars (see the evaluation section of the chapter for the spread
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -33,55 +33,56 @@ def _new_figure(width: float = 7.0, height: float = 4.2) -> Figure:
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
-def compute_figure(curves: Mapping[str, Sequence[Point]], *, oracle: str = "pass@k") -> Figure:
-    """Accuracy against tokens per problem (log scale), one line per strategy.
-
-    The curve named `oracle` is drawn dashed: it needs a perfect verifier, so it is a ceiling,
-    not a strategy you can run.
-    """
+def _accuracy_chart(
+    curves: Mapping[str, Sequence[Point]],
+    *,
+    x: Callable[[Point], float],
+    xlabel: str,
+    dashed: Callable[[str], bool],
+) -> Figure:
+    """Accuracy against a log2 x axis, one marked line per curve; `dashed` picks the ceilings."""
     fig = _new_figure()
     ax = fig.add_subplot()
     for i, (name, points) in enumerate(curves.items()):
-        x = [p.tokens for p in points]
-        y = [p.accuracy for p in points]
-        style = "--" if name == oracle else "-"
         ax.plot(
-            x,
-            y,
-            style,
+            [x(p) for p in points],
+            [p.accuracy for p in points],
+            "--" if dashed(name) else "-",
             marker=_MARKERS[i % len(_MARKERS)],
             color=PALETTE[i % len(PALETTE)],
             label=name,
             markersize=5,
         )
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("tokens per problem (generated + verifier-read, log scale)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (share of problems solved)")
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower right", fontsize=9)
     return fig
+
+
+def compute_figure(curves: Mapping[str, Sequence[Point]], *, oracle: str = "pass@k") -> Figure:
+    """Accuracy against tokens per problem (log scale), one line per strategy.
+
+    The curve named `oracle` is drawn dashed: it needs a perfect verifier, so it is a ceiling,
+    not a strategy you can run.
+    """
+    return _accuracy_chart(
+        curves,
+        x=lambda p: p.tokens,
+        xlabel="tokens per problem (generated + verifier-read, log scale)",
+        dashed=lambda name: name == oracle,
+    )
 
 
 def pass_vs_vote_figure(curves: Mapping[str, Sequence[Point]]) -> Figure:
-    """pass@k, majority@k and best-of-k against k (log scale)."""
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    for i, (name, points) in enumerate(curves.items()):
-        ax.plot(
-            [p.setting for p in points],
-            [p.accuracy for p in points],
-            "--" if name.startswith("pass") else "-",
-            marker=_MARKERS[i],
-            color=PALETTE[i],
-            label=name,
-            markersize=5,
-        )
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("k, samples per problem (log scale)")
-    ax.set_ylabel("accuracy (share of problems solved)")
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower right", fontsize=9)
-    return fig
+    """pass@k, majority@k and best-of-k against k (log scale); pass@k, the ceiling, is dashed."""
+    return _accuracy_chart(
+        curves,
+        x=lambda p: p.setting,
+        xlabel="k, samples per problem (log scale)",
+        dashed=lambda name: name.startswith("pass"),
+    )
 
 
 def budget_figure(panels: Mapping[str, Mapping[str, Sequence[Point]]]) -> Figure:

@@ -17,7 +17,9 @@ One training step is GRPO without a value model (Shao et al. 2024):
     min(r A, clip(r, 1 - eps_low, 1 + eps_high) A),  r = pi(a) / pi_old(a).
 
 `eps_high > eps_low` is DAPO's "clip-higher" (Yu et al. 2025), meant to let unlikely
-strategies with positive advantage grow before entropy collapses.
+strategies with positive advantage grow before entropy collapses. A bound only acts when an
+update moves a ratio past it, so `History.clipped` records how often that happened: at the
+default learning rate, never.
 
 `reward` can differ from `success`: with `loophole=True` the verifier pays the "hedge"
 strategy (list several candidate answers) whenever the right number is among them, although
@@ -109,12 +111,21 @@ class History:
     policies: NDArray[np.float64]  # (steps + 1, strategies)
     mean_reward: NDArray[np.float64]  # what the verifier paid on each step's samples
     ks: tuple[int, ...]
+    clipped: NDArray[np.float64]  # per step: share of surrogate terms the clip switched off
 
     def entropy(self) -> NDArray[np.float64]:
         return np.array([entropy(pi) for pi in self.policies])
 
     def pass_at(self, success: NDArray[np.float64], k: int) -> NDArray[np.float64]:
         return np.array([pass_at_k_exact(pi, success, k) for pi in self.policies])
+
+
+def _clipped(
+    ratio: NDArray[np.float64], adv: NDArray[np.float64], eps_low: float, eps_high: float
+) -> NDArray[np.bool_]:
+    """Which terms the clip switches off: a ratio already past the bound on the side its
+    advantage pushes toward (above 1 + eps_high for A > 0, below 1 - eps_low for A < 0)."""
+    return np.where(adv > 0, ratio >= 1 + eps_high, (adv < 0) & (ratio <= 1 - eps_low))
 
 
 def _surrogate_grad(
@@ -131,8 +142,7 @@ def _surrogate_grad(
     """
     pi = softmax(theta)
     ratio = pi[actions] / pi_old[actions]
-    live = np.where(adv > 0, ratio < 1 + eps_high, ratio > 1 - eps_low)
-    weight = np.where(live, adv * ratio, 0.0)
+    weight = np.where(_clipped(ratio, adv, eps_low, eps_high), 0.0, adv * ratio)
     onehot = np.zeros((len(actions), len(theta)))
     onehot[np.arange(len(actions)), actions] = 1.0
     grad = (weight[:, None] * (onehot - pi[None, :])).mean(axis=0)
@@ -163,6 +173,7 @@ def train(
     theta = np.log(_BASE_POLICY)
     policies = [softmax(theta)]
     rewards_seen = []
+    clipped_seen = []
     n_problems = task.success.shape[0]
     for _ in range(steps):
         pi_old = softmax(theta)
@@ -172,8 +183,12 @@ def train(
         rewards = paid.astype(np.float64)
         adv = np.asarray(advantages(rewards), dtype=np.float64).reshape(-1)
         flat = actions.reshape(-1).astype(np.int64)
+        clipped = 0.0
         for _ in range(epochs):
+            ratio = softmax(theta)[flat] / pi_old[flat]
+            clipped += float(_clipped(ratio, adv, eps_low, eps_high).mean()) / epochs
             theta = theta + lr * _surrogate_grad(theta, pi_old, flat, adv, eps_low, eps_high)
         policies.append(softmax(theta))
         rewards_seen.append(float(rewards.mean()))
-    return History(np.array(policies), np.array(rewards_seen), tuple(ks))
+        clipped_seen.append(clipped)
+    return History(np.array(policies), np.array(rewards_seen), tuple(ks), np.array(clipped_seen))
