@@ -9,7 +9,14 @@ import sys
 
 import pytest
 
-from llmprep.production.clock import LOOP_CLOCK, Clock, LoopClock, ManualClock, run_virtual
+from llmprep.production.clock import (
+    LOOP_CLOCK,
+    Clock,
+    DeadlockError,
+    LoopClock,
+    ManualClock,
+    run_virtual,
+)
 
 
 def test_manual_clock_sleep_advances_and_records() -> None:
@@ -95,6 +102,22 @@ def test_real_io_still_works_under_virtual_time() -> None:
             return line
 
     assert run_virtual(main()) == b"ping\n"
+
+
+def test_a_deadlock_raises_instead_of_hanging() -> None:
+    async def wait_forever() -> None:
+        await asyncio.Event().wait()  # nobody will ever set it, and no timer is pending
+
+    with pytest.raises(DeadlockError, match="no timer is pending"):
+        run_virtual(wait_forever(), idle_limit=0.01)
+
+
+def test_work_in_a_thread_still_wakes_the_virtual_loop() -> None:
+    async def main() -> str:
+        # the loop has no timers while the thread runs, so it waits for the thread in real time
+        return await asyncio.to_thread(lambda: "done")
+
+    assert run_virtual(main(), idle_limit=5.0) == "done"
 
 
 def test_run_virtual_starts_at_zero_each_time() -> None:

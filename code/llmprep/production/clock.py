@@ -14,6 +14,9 @@ takes a `Clock` can be tested in three ways:
 `run_virtual` is what lets the load simulation push thousands of concurrent requests, each
 waiting on simulated network latency, through in a second or two of wall time.
 
+A deadlock (every task waiting, no timer pending) raises `DeadlockError` after `IDLE_LIMIT`
+real seconds in which no thread woke the loop, instead of hanging.
+
 Leaves out: threads (work handed to an executor runs in real time while the loop's time
 stands still or jumps), wall-clock dates (use `datetime` for those) and clock skew between
 machines.
@@ -106,6 +109,13 @@ class ManualClock:
 
 type _Ready = list[tuple[selectors.SelectorKey, int]]
 
+IDLE_LIMIT: Final = 60.0
+"""Real seconds a virtual loop with no timers waits for another thread before it gives up."""
+
+
+class DeadlockError(RuntimeError):
+    """Every task is waiting, no timer is pending and no thread woke the loop in time."""
+
 
 class _VirtualSelector(selectors.BaseSelector):
     """A real selector that never blocks while timers are pending: it moves time instead.
@@ -116,9 +126,10 @@ class _VirtualSelector(selectors.BaseSelector):
     loop finds its next timer due at once.
     """
 
-    def __init__(self, loop: VirtualEventLoop) -> None:
+    def __init__(self, loop: VirtualEventLoop, idle_limit: float) -> None:
         self._inner = selectors.DefaultSelector()
         self._loop = loop
+        self._idle_limit = idle_limit
 
     def register(
         self, fileobj: FileDescriptorLike, events: int, data: Any = None
@@ -136,7 +147,14 @@ class _VirtualSelector(selectors.BaseSelector):
     def select(self, timeout: float | None = None) -> _Ready:
         """Poll without waiting; if nothing is ready, advance virtual time by `timeout`."""
         if timeout is None:  # no timers: only another thread can wake us, so wait for it
-            return self._inner.select(None)
+            ready = self._inner.select(self._idle_limit)
+            if not ready:
+                raise DeadlockError(
+                    "virtual time cannot move: no timer is pending and nothing woke "
+                    f"the loop for {self._idle_limit:g} s of real time (tasks waiting "
+                    "on each other, or on an event nobody sets)"
+                )
+            return ready
         ready = self._inner.select(0)
         if not ready and timeout > 0:
             self._loop.advance(timeout)
@@ -152,9 +170,9 @@ class _VirtualSelector(selectors.BaseSelector):
 class VirtualEventLoop(asyncio.SelectorEventLoop):
     """An event loop whose `time()` is a counter that starts at 0 and jumps between timers."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_limit: float = IDLE_LIMIT) -> None:
         self._virtual_now = 0.0
-        super().__init__(_VirtualSelector(self))
+        super().__init__(_VirtualSelector(self, _check_seconds(idle_limit)))
 
     def time(self) -> float:
         """Virtual seconds since the loop was made."""
@@ -165,7 +183,11 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self._virtual_now += _check_seconds(seconds)
 
 
-def run_virtual[T](main: Coroutine[Any, Any, T]) -> T:
+def run_virtual[T](
+    main: Coroutine[Any, Any, T],
+    *,
+    idle_limit: float = IDLE_LIMIT,
+) -> T:
     """Run `main` to completion on a fresh `VirtualEventLoop`; return its result.
 
     Like `asyncio.run`, it closes the loop afterwards, cancelling tasks still running and
@@ -177,7 +199,11 @@ def run_virtual[T](main: Coroutine[Any, Any, T]) -> T:
     the clock instead. Ordering stays deterministic: timers fire in the order of their
     virtual deadlines, as they would in real time.
 
+    A deadlock (every task waiting, no timer pending) would block a real loop forever; here
+    it raises `DeadlockError` once no thread has woken the loop for `idle_limit` real seconds,
+    which leaves time for work handed to a thread (`asyncio.to_thread`) to finish.
+
     Example: run_virtual(asyncio.sleep(3600, result="done")) returns "done" at once.
     """
-    with asyncio.Runner(loop_factory=VirtualEventLoop) as runner:
+    with asyncio.Runner(loop_factory=lambda: VirtualEventLoop(idle_limit)) as runner:
         return runner.run(main)
