@@ -46,7 +46,7 @@ def test_surrogate_gradient_matches_finite_differences() -> None:
         ratio = grpo.softmax(th)[actions] / pi_old[actions]
         return float(np.mean(np.minimum(ratio * adv, np.clip(ratio, 0.8, 1.2) * adv)))
 
-    grad = grpo._surrogate_grad(theta, pi_old, actions, adv, 0.2, 0.2)
+    grad, _ = grpo._surrogate_grad(theta, pi_old, actions, adv, 0.2, 0.2)
     h = 1e-6
     numeric = [(objective(theta + h * e) - objective(theta - h * e)) / (2 * h) for e in np.eye(4)]
     assert grad == pytest.approx(numeric, abs=1e-6)

@@ -195,13 +195,14 @@ def prompt_cache_cost(
     write = _write_multiplier(model, cache, write_ttl)
     read_n = _tokens("cache_read_tokens", cache_read_tokens)
     write_n = _tokens("cache_write_tokens", cache_write_tokens)
-    # a read needs a cached prefix of its own length; a write caches read + written tokens
-    for prefix in (read_n, read_n + write_n if write_n else 0):
-        if 0 < prefix < cache.min_prefix_tokens:
-            raise ValueError(
-                f"{model!r} caches prefixes of at least {cache.min_prefix_tokens:,} tokens; a "
-                f"{prefix:,}-token prefix is billed at the base input price"
-            )
+    # The shortest cached prefix in the request: the one read or, if none is, the one written
+    # (a write after a read caches read + written tokens, longer than the read itself).
+    prefix = read_n or write_n
+    if 0 < prefix < cache.min_prefix_tokens:
+        raise ValueError(
+            f"{model!r} caches prefixes of at least {cache.min_prefix_tokens:,} tokens; a "
+            f"{prefix:,}-token prefix is billed at the base input price"
+        )
     base = (
         _tokens("uncached_input_tokens", uncached_input_tokens)
         + read_n * cache.read

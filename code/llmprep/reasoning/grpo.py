@@ -135,18 +135,20 @@ def _surrogate_grad(
     adv: NDArray[np.float64],
     eps_low: float,
     eps_high: float,
-) -> NDArray[np.float64]:
-    """Gradient of mean_i min(r_i A_i, clip(r_i) A_i) for a softmax policy.
+) -> tuple[NDArray[np.float64], float]:
+    """Gradient of mean_i min(r_i A_i, clip(r_i) A_i) for a softmax policy, and the share of
+    terms the clip switched off (what `History.clipped` records).
 
     d r / d theta = r (onehot(a) - pi); a clipped term has zero gradient.
     """
     pi = softmax(theta)
     ratio = pi[actions] / pi_old[actions]
-    weight = np.where(_clipped(ratio, adv, eps_low, eps_high), 0.0, adv * ratio)
+    clipped = _clipped(ratio, adv, eps_low, eps_high)
+    weight = np.where(clipped, 0.0, adv * ratio)
     onehot = np.zeros((len(actions), len(theta)))
     onehot[np.arange(len(actions)), actions] = 1.0
     grad = (weight[:, None] * (onehot - pi[None, :])).mean(axis=0)
-    return np.asarray(grad, dtype=np.float64)
+    return np.asarray(grad, dtype=np.float64), float(clipped.mean())
 
 
 def train(
@@ -185,9 +187,9 @@ def train(
         flat = actions.reshape(-1).astype(np.int64)
         clipped = 0.0
         for _ in range(epochs):
-            ratio = softmax(theta)[flat] / pi_old[flat]
-            clipped += float(_clipped(ratio, adv, eps_low, eps_high).mean()) / epochs
-            theta = theta + lr * _surrogate_grad(theta, pi_old, flat, adv, eps_low, eps_high)
+            grad, share = _surrogate_grad(theta, pi_old, flat, adv, eps_low, eps_high)
+            theta = theta + lr * grad
+            clipped += share / epochs
         policies.append(softmax(theta))
         rewards_seen.append(float(rewards.mean()))
         clipped_seen.append(clipped)
