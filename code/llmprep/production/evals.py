@@ -39,6 +39,9 @@ from llmprep.core.llm import LLM
 from llmprep.core.messages import GenerationSettings, Message
 from llmprep.prompting.passk import pass_at_k as pass_at_k  # re-exported
 
+BOOTSTRAP_RESAMPLES = 10_000  # the default for an interval you ask for yourself
+RUN_EVAL_RESAMPLES = 2_000  # inside run_eval: enough for a reported interval, and faster
+
 # -----------------------------------------------------------------------------
 # golden sets
 
@@ -180,7 +183,7 @@ def bootstrap_ci(
     values: ArrayLike,
     *,
     confidence: float = 0.95,
-    resamples: int = 10_000,
+    resamples: int = BOOTSTRAP_RESAMPLES,
     rng: np.random.Generator | None = None,
     statistic: Statistic = np.mean,
 ) -> Interval:
@@ -206,7 +209,7 @@ def paired_bootstrap_diff(
     b: ArrayLike,
     *,
     confidence: float = 0.95,
-    resamples: int = 10_000,
+    resamples: int = BOOTSTRAP_RESAMPLES,
     rng: np.random.Generator | None = None,
 ) -> Interval:
     """A bootstrap interval for mean(b) - mean(a) when a[i] and b[i] score the same case i.
@@ -347,7 +350,7 @@ def _interval(scores: Sequence[float], confidence: float) -> Interval:
     if len(scores) < 2:  # one case: no spread to resample; the interval is the point
         value = float(scores[0])
         return Interval(value, value, value, confidence)
-    return bootstrap_ci(scores, confidence=confidence, resamples=2_000)
+    return bootstrap_ci(scores, confidence=confidence, resamples=RUN_EVAL_RESAMPLES)
 
 
 async def run_eval(

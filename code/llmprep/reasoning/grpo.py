@@ -55,6 +55,9 @@ STRATEGIES: tuple[str, ...] = (
 HEDGE = len(STRATEGIES) - 1
 _TYPE_SHARES = np.array([0.45, 0.2, 0.15, 0.1, 0.1])  # problem types 0..4
 _BASE_POLICY = np.array([0.3, 0.15, 0.15, 0.15, 0.15, 0.1])
+LEARNING_RATE = 0.1  # the default step; small enough that one step never moves a ratio 20%
+EPOCHS = 4  # gradient passes over each step's samples
+CLIP_EPS = 0.2  # PPO's symmetric clip range, the default for both bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +161,10 @@ def train(
     steps: int = 150,
     batch: int = 16,
     group: int = 8,
-    epochs: int = 4,
-    lr: float = 0.1,
-    eps_low: float = 0.2,
-    eps_high: float = 0.2,
+    epochs: int = EPOCHS,
+    lr: float = LEARNING_RATE,
+    eps_low: float = CLIP_EPS,
+    eps_high: float = CLIP_EPS,
     seed: int = 0,
     ks: Sequence[int] = (1, 8, 64),
 ) -> History:
